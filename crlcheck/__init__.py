@@ -1,0 +1,93 @@
+"""crlcheck: fast, fail-closed X.509 CRL revocation checks for mTLS client certificates.
+
+The core is pure: it takes bytes and an explicit ``now`` and returns values or raises
+:class:`CRLCheckError` subclasses. I/O lives in adapters (the CLI, the S3 store, the Lambda
+handlers).
+
+Typical use::
+
+    crl = load_crl(crl_bytes)
+    revset = verify_crl(crl, load_certificates(ca_pem), now=now)
+    document = dump_document(revset)
+    ...
+    decision = decide(client_cert_pem, [load_document(document)], now=now)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from crlcheck.crl import (
+    CRL,
+    DEFAULT_CLOCK_SKEW,
+    load_certificate,
+    load_certificates,
+    load_crl,
+    verify_crl,
+)
+from crlcheck.decision import Decision, Reason, decide
+from crlcheck.document import FORMAT_VERSION, dump_document, load_document
+from crlcheck.errors import (
+    CacheFormatError,
+    CertificateParseError,
+    CRLCheckError,
+    CRLError,
+    CRLIssuerMismatchError,
+    CRLNotYetValidError,
+    CRLParseError,
+    CRLRollbackError,
+    CRLSignatureError,
+    CRLSignerError,
+    CRLStaleError,
+    CRLValidityError,
+    DeltaCRLError,
+    EventError,
+    IndirectCRLError,
+    PartialCRLError,
+    StorageError,
+    UnsupportedCRLError,
+    UnsupportedCRLExtensionError,
+)
+from crlcheck.revset import CRLInfo, RevocationSet, RevokedEntry
+from crlcheck.serial import decode_serial, encode_serial, format_serial
+
+__all__ = [
+    "CRL",
+    "DEFAULT_CLOCK_SKEW",
+    "FORMAT_VERSION",
+    "CRLCheckError",
+    "CRLError",
+    "CRLInfo",
+    "CRLIssuerMismatchError",
+    "CRLNotYetValidError",
+    "CRLParseError",
+    "CRLRollbackError",
+    "CRLSignatureError",
+    "CRLSignerError",
+    "CRLStaleError",
+    "CRLValidityError",
+    "CacheFormatError",
+    "CertificateParseError",
+    "Decision",
+    "DeltaCRLError",
+    "EventError",
+    "IndirectCRLError",
+    "PartialCRLError",
+    "Reason",
+    "RevocationSet",
+    "RevokedEntry",
+    "StorageError",
+    "UnsupportedCRLError",
+    "UnsupportedCRLExtensionError",
+    "__version__",
+    "decide",
+    "decode_serial",
+    "dump_document",
+    "encode_serial",
+    "format_serial",
+    "load_certificate",
+    "load_certificates",
+    "load_crl",
+    "load_document",
+    "verify_crl",
+]

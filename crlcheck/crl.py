@@ -1,0 +1,781 @@
+"""Loading and verifying X.509 CRLs (RFC 5280 §5 and §6.3.3).
+
+Theory of operation
+-------------------
+:func:`load_crl` parses a CRL with ``cryptography`` (strict DER; PEM is unwrapped first) and
+locates, with a tiny DER reader, the byte span of ``revokedCertificates`` without touching the
+entries. Nothing in a loaded :class:`CRL` is trusted yet.
+
+:func:`verify_crl` then decides whether to trust it, in this order, and only then walks the
+entries:
+
+1. pick the signer among the offered certificates by issuer name (§6.3.3 (b)(1)/(f)),
+2. verify the signature (§6.3.3 (g)) and the signer's keyUsage cRLSign bit (§4.2.1.3),
+3. refuse what would make the CRL incomplete or unintelligible: a deltaCRLIndicator (§5.2.4),
+   an indirect CRL (§5.2.5, §5.3.3), an IDP limited to some reasons or to CA/attribute
+   certificates (§5.2.5), any critical extension we do not implement (§5.2),
+4. check the validity window against an explicit ``now`` (§6.3.3 (a)(2)): nextUpdate must be
+   present and in the future, thisUpdate not later than ``now`` plus a small clock skew,
+5. walk the revoked entries: refuse unknown critical entry extensions and certificateIssuer,
+   validate reason codes, and build the sorted key list of a :class:`RevocationSet`.
+
+Walking entries only after the signature verified means an attacker who cannot sign CRLs
+cannot make us spend time on a million forged entries.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.x509.oid import ExtensionOID
+
+from crlcheck import _der
+from crlcheck.errors import (
+    CertificateParseError,
+    CRLIssuerMismatchError,
+    CRLNotYetValidError,
+    CRLParseError,
+    CRLSignatureError,
+    CRLSignerError,
+    CRLStaleError,
+    DeltaCRLError,
+    IndirectCRLError,
+    PartialCRLError,
+    UnsupportedCRLExtensionError,
+)
+from crlcheck.revset import (
+    DETAIL_SIZE,
+    NO_REASON,
+    CRLInfo,
+    RevocationSet,
+    general_name_text,
+)
+
+__all__ = [
+    "CRL",
+    "DEFAULT_CLOCK_SKEW",
+    "load_certificate",
+    "load_certificates",
+    "load_crl",
+    "verify_crl",
+]
+
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+
+# CRL extensions whose semantics crlcheck implements or may safely ignore (RFC 5280 §5.2).
+_UNDERSTOOD_CRL_EXTENSIONS = frozenset(
+    {
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ExtensionOID.ISSUER_ALTERNATIVE_NAME,
+        ExtensionOID.CRL_NUMBER,
+        ExtensionOID.ISSUING_DISTRIBUTION_POINT,
+        ExtensionOID.FRESHEST_CRL,
+        ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
+    }
+)
+
+# CRL entry extension OIDs as DER content bytes (RFC 5280 §5.3).
+_OID_REASON_CODE = bytes.fromhex("551d15")  # 2.5.29.21
+_OID_HOLD_INSTRUCTION = bytes.fromhex("551d17")  # 2.5.29.23
+_OID_INVALIDITY_DATE = bytes.fromhex("551d18")  # 2.5.29.24
+_OID_CERTIFICATE_ISSUER = bytes.fromhex("551d1d")  # 2.5.29.29
+_UNDERSTOOD_ENTRY_EXTENSIONS = frozenset(
+    {_OID_REASON_CODE, _OID_HOLD_INSTRUCTION, _OID_INVALIDITY_DATE}
+)
+
+# The overwhelmingly common entry extension list: exactly one non-critical reasonCode.
+# SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED <code> } } }
+_REASON_ONLY = bytes.fromhex("300c300a0603551d1504030a01")
+
+# Reason codes allowed in a complete CRL: 7 is unassigned, 8 (removeFromCRL) is delta-only.
+_COMPLETE_CRL_REASONS = frozenset({0, 1, 2, 3, 4, 5, 6, 9, 10})
+
+_PEM_MARKER = b"-----BEGIN"
+
+
+@dataclass(frozen=True, slots=True)
+class CRL:
+    """A parsed CRL that has NOT been verified. Create it with :func:`load_crl`.
+
+    Attributes:
+        crl: The ``cryptography`` object.
+        der: The CRL's DER encoding.
+        source_sha256: SHA-256 of the bytes that were loaded (PEM or DER), lowercase hex.
+    """
+
+    crl: x509.CertificateRevocationList
+    der: bytes
+    source_sha256: str
+    _tbs_start: int
+    _tbs_end: int
+    _revoked_start: int
+    _revoked_end: int
+
+    @property
+    def tbs(self) -> bytes:
+        """The TBSCertList bytes exactly as signed."""
+        return self.der[self._tbs_start : self._tbs_end]
+
+    @property
+    def issuer(self) -> x509.Name:
+        """The CRL issuer name."""
+        return self.crl.issuer
+
+    @property
+    def this_update(self) -> datetime:
+        """thisUpdate, aware UTC."""
+        return self.crl.last_update_utc
+
+    @property
+    def next_update(self) -> datetime | None:
+        """nextUpdate, aware UTC, or None when the CRL has none."""
+        return self.crl.next_update_utc
+
+    @property
+    def crl_number(self) -> int | None:
+        """The cRLNumber extension value, or None."""
+        try:
+            return self.crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        except x509.ExtensionNotFound:
+            return None
+
+    @property
+    def authority_key_id(self) -> bytes | None:
+        """The authorityKeyIdentifier keyIdentifier, or None."""
+        try:
+            aki = self.crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+        except x509.ExtensionNotFound:
+            return None
+        return aki.value.key_identifier
+
+    @property
+    def entry_bytes(self) -> int:
+        """Size in bytes of the revokedCertificates field (a cheap size hint for progress)."""
+        return self._revoked_end - self._revoked_start
+
+
+def load_crl(data: bytes) -> CRL:
+    """Parse a DER or PEM (autodetected) X.509 CRL without trusting it.
+
+    Args:
+        data: The CRL bytes.
+
+    Returns:
+        The parsed, unverified CRL.
+
+    Raises:
+        CRLParseError: If ``data`` is not a well-formed CRL.
+    """
+    if not data:
+        raise CRLParseError("empty input: not a CRL")
+    der = _pem_to_der(data) if data.lstrip()[: len(_PEM_MARKER)] == _PEM_MARKER else data
+    try:
+        # cryptography parses strictly and eagerly: every entry's DER is validated here.
+        crl = x509.load_der_x509_crl(der)
+        # Touch the extensions now so that duplicate or malformed extensions refuse the load.
+        _ = crl.extensions
+    except Exception as exc:  # cryptography raises ValueError and others; all mean "malformed".
+        raise CRLParseError(f"not a valid X.509 CRL: {exc}") from exc
+    try:
+        tbs_start, tbs_end, start, end = _locate_fields(der)
+    except _der.DERError as exc:
+        raise CRLParseError(f"malformed CRL structure: {exc}") from exc
+    return CRL(crl, der, hashlib.sha256(data).hexdigest(), tbs_start, tbs_end, start, end)
+
+
+_PEM_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
+
+
+def _pem_to_der(data: bytes) -> bytes:
+    """Unwrap the first PEM block, which must be labelled ``X509 CRL`` (RFC 7468 §5)."""
+    match = _PEM_RE.search(data)
+    if match is None:
+        raise CRLParseError("malformed PEM: no complete BEGIN/END block")
+    label = match.group(1).decode("ascii")
+    if label != "X509 CRL":
+        raise CRLParseError(f"PEM block is {label!r}, expected 'X509 CRL'")
+    try:
+        return base64.b64decode(b"".join(match.group(2).split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CRLParseError(f"malformed PEM: bad base64 ({exc})") from exc
+
+
+def _locate_fields(der: bytes) -> tuple[int, int, int, int]:
+    """Return the spans of TBSCertList and of revokedCertificates' content; check algorithms."""
+    outer = _der.read_tlv(der, 0, len(der))
+    if outer.tag != _der.TAG_SEQUENCE or outer.end != len(der):
+        raise _der.DERError("CertificateList is not a single SEQUENCE")
+    parts = _der.read_children(der, outer)
+    if len(parts) != 3:
+        raise _der.DERError("CertificateList must have exactly three fields")
+    tbs, outer_alg, _sig = parts
+    fields = _der.read_children(der, tbs)
+    i = 0
+    if fields and fields[0].tag == _der.TAG_INTEGER:
+        i = 1  # version
+    if len(fields) < i + 3:
+        raise _der.DERError("TBSCertList is too short")
+    inner_alg = fields[i]
+    # RFC 5280 §5.1.1.2: signatureAlgorithm MUST be identical to TBSCertList.signature.
+    if der[inner_alg.start : inner_alg.end] != der[outer_alg.start : outer_alg.end]:
+        raise _der.DERError("inner and outer signature algorithms differ")
+    i += 3  # signature, issuer, thisUpdate
+    if i < len(fields) and fields[i].tag in (_der.TAG_UTC_TIME, _der.TAG_GENERALIZED_TIME):
+        i += 1  # nextUpdate
+    if i < len(fields) and fields[i].tag == _der.TAG_SEQUENCE:
+        return tbs.start, tbs.end, fields[i].content_start, fields[i].end
+    return tbs.start, tbs.end, 0, 0
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """Parse one certificate, PEM or DER (autodetected).
+
+    Negative serial numbers are accepted (they are disallowed by RFC 5280 but exist); the
+    deprecation warning ``cryptography`` emits for them is suppressed here.
+
+    Raises:
+        CertificateParseError: If ``data`` is not a certificate.
+    """
+    if not data:
+        raise CertificateParseError("empty input: not a certificate")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if data.lstrip()[: len(_PEM_MARKER)] == _PEM_MARKER:
+                return x509.load_pem_x509_certificate(data)
+            return x509.load_der_x509_certificate(data)
+    except Exception as exc:
+        raise CertificateParseError(f"not a valid X.509 certificate: {exc}") from exc
+
+
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """Parse a PEM bundle of one or more certificates, or one DER certificate.
+
+    Raises:
+        CertificateParseError: If ``data`` holds no certificate or a malformed one.
+    """
+    if data.lstrip()[: len(_PEM_MARKER)] != _PEM_MARKER:
+        return [load_certificate(data)]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            certs = x509.load_pem_x509_certificates(data)
+    except Exception as exc:
+        raise CertificateParseError(f"not a valid PEM certificate bundle: {exc}") from exc
+    return certs
+
+
+def _key_usage_allows_crl_sign(cert: x509.Certificate) -> bool:
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True  # RFC 5280 §4.2.1.3: the check applies only when keyUsage is present.
+    return usage.crl_sign
+
+
+def _subject_key_id(cert: x509.Certificate) -> bytes | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _signature_valid(crl: CRL, signer: x509.Certificate) -> bool:
+    """Verify the CRL signature with ``signer``'s key; any failure is False, never an escape.
+
+    This is the verification ``cryptography`` documents for certificates (the key's ``verify``
+    with the parsed signature parameters and hash), applied to the TBSCertList bytes exactly as
+    they were signed. ``CertificateRevocationList.is_signature_valid`` does the same, but first
+    re-encodes the whole TBSCertList, which costs about a second for a million entries.
+    """
+    signature = crl.crl.signature
+    tbs = crl.tbs
+    params = crl.crl.signature_algorithm_parameters
+    digest = crl.crl.signature_hash_algorithm
+    try:
+        key = signer.public_key()
+        if isinstance(key, rsa.RSAPublicKey):
+            if not isinstance(params, padding.PSS | padding.PKCS1v15) or digest is None:
+                return False
+            key.verify(signature, tbs, params, digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            if not isinstance(params, ec.ECDSA):
+                return False
+            key.verify(signature, tbs, params)
+        elif isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            if params is not None or digest is not None:
+                return False
+            key.verify(signature, tbs)
+        elif isinstance(key, dsa.DSAPublicKey):
+            if digest is None:
+                return False
+            key.verify(signature, tbs, digest)
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
+
+
+def _select_signer(crl: CRL, signers: Iterable[x509.Certificate]) -> x509.Certificate:
+    issuer_der = crl.issuer.public_bytes()
+    offered = list(signers)
+    matching = [c for c in offered if c.subject.public_bytes() == issuer_der]
+    if not matching:
+        names = tuple(c.subject.rfc4514_string() for c in offered)
+        raise CRLIssuerMismatchError(
+            f"no signer certificate has the CRL issuer name {crl.issuer.rfc4514_string()!r}"
+            f" (offered: {', '.join(names) or 'none'})",
+            crl_issuer=crl.issuer.rfc4514_string(),
+            candidates=names,
+        )
+    aki = crl.authority_key_id
+
+    def preference(cert: x509.Certificate) -> tuple[bool, bool]:
+        # Prefer a certificate allowed to sign CRLs whose key identifier matches the CRL's AKI.
+        return (not _key_usage_allows_crl_sign(cert), aki is None or _subject_key_id(cert) != aki)
+
+    for cert in sorted(matching, key=preference):
+        if _signature_valid(crl, cert):
+            if not _key_usage_allows_crl_sign(cert):
+                raise CRLSignerError(
+                    f"signer {cert.subject.rfc4514_string()!r} has keyUsage without cRLSign"
+                )
+            return cert
+    raise CRLSignatureError(
+        f"CRL signature does not verify with any of {len(matching)} certificate(s) named "
+        f"{crl.issuer.rfc4514_string()!r}"
+    )
+
+
+def _check_extensions(crl: CRL) -> tuple[tuple[str, ...], bool]:
+    """Apply the CRL extension rules; return the IDP distribution point names and flags."""
+    points: tuple[str, ...] = ()
+    only_user = False
+    for ext in crl.crl.extensions:
+        oid = ext.oid
+        if oid == ExtensionOID.DELTA_CRL_INDICATOR:
+            raise DeltaCRLError("this is a delta CRL (deltaCRLIndicator); a complete CRL is needed")
+        if oid == ExtensionOID.ISSUING_DISTRIBUTION_POINT:
+            idp = ext.value
+            assert isinstance(idp, x509.IssuingDistributionPoint)  # noqa: S101 (type narrowing)
+            if idp.indirect_crl:
+                raise IndirectCRLError("indirect CRLs (IDP indirectCRL) are not supported")
+            if idp.only_some_reasons:
+                raise PartialCRLError("the CRL covers only some revocation reasons (IDP)")
+            if idp.only_contains_ca_certs or idp.only_contains_attribute_certs:
+                raise PartialCRLError("the CRL does not cover end-entity certificates (IDP)")
+            if idp.relative_name is not None:
+                raise PartialCRLError("IDP nameRelativeToCRLIssuer is not supported")
+            points = tuple(general_name_text(n) for n in idp.full_name or ())
+            only_user = idp.only_contains_user_certs
+            continue
+        if ext.critical and oid not in _UNDERSTOOD_CRL_EXTENSIONS:
+            raise UnsupportedCRLExtensionError(
+                f"unrecognised critical CRL extension {oid.dotted_string}",
+                oid=oid.dotted_string,
+                entry=False,
+            )
+    return points, only_user
+
+
+def _check_times(crl: CRL, now: datetime, clock_skew: timedelta) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    this_update, next_update = crl.this_update, crl.next_update
+    if next_update is None:
+        raise CRLStaleError(
+            "the CRL has no nextUpdate, so its freshness cannot be judged",
+            next_update=None,
+            now=now,
+        )
+    if next_update < this_update:
+        raise CRLParseError("the CRL's nextUpdate is before its thisUpdate")
+    if this_update > now + clock_skew:
+        raise CRLNotYetValidError(
+            f"the CRL's thisUpdate {this_update.isoformat()} is in the future",
+            this_update=this_update,
+            now=now,
+        )
+    if now >= next_update:
+        raise CRLStaleError(
+            f"the CRL is stale: nextUpdate {next_update.isoformat()} has passed",
+            next_update=next_update,
+            now=now,
+        )
+    return next_update
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def verify_crl(
+    crl: CRL,
+    signers: Iterable[x509.Certificate],
+    *,
+    now: datetime,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    progress: ProgressCallback | None = None,
+) -> RevocationSet:
+    """Verify a loaded CRL and return its revocation set.
+
+    Args:
+        crl: The CRL from :func:`load_crl`.
+        signers: Candidate signer certificates (e.g. a CA bundle). The one whose subject equals
+            the CRL issuer name and whose key verifies the signature is used; it may be the CA
+            itself or a separate CRL-signing certificate with the same name.
+        now: The evaluation time (aware datetime).
+        clock_skew: How far in the future thisUpdate may be.
+        progress: Called as ``progress(done_bytes, total_bytes)`` while walking entries.
+
+    Returns:
+        The verified revocation set.
+
+    Raises:
+        CRLIssuerMismatchError: No signer has the CRL issuer's name.
+        CRLSignatureError: The signature does not verify.
+        CRLSignerError: The signer's keyUsage lacks cRLSign.
+        DeltaCRLError, IndirectCRLError, PartialCRLError, UnsupportedCRLExtensionError: The
+            CRL uses features that prevent trusting it as a complete CRL.
+        CRLStaleError, CRLNotYetValidError: ``now`` is outside its validity window.
+        CRLParseError: An entry is malformed.
+    """
+    signer = _select_signer(crl, signers)
+    points, only_user = _check_extensions(crl)
+    next_update = _check_times(crl, now, clock_skew)
+    width, keys, details = _walk_entries(
+        crl.der, crl._revoked_start, crl._revoked_end, progress, len(crl.crl)
+    )
+    info = CRLInfo(
+        issuer=crl.issuer.rfc4514_string(),
+        issuer_der=crl.issuer.public_bytes(),
+        issuer_key_id=crl.authority_key_id,
+        signer_subject=signer.subject.rfc4514_string(),
+        signer_sha256=signer.fingerprint(_SHA256()).hex(),
+        crl_number=crl.crl_number,
+        this_update=crl.this_update,
+        next_update=next_update,
+        source_sha256=crl.source_sha256,
+        signature_algorithm=_algorithm_name(crl.crl),
+        distribution_points=points,
+        only_user_certs=only_user,
+    )
+    return RevocationSet(info, width, keys, details, ordered=True)
+
+
+def _SHA256() -> hashes.SHA256:  # noqa: N802 (reads like the class it returns)
+    return hashes.SHA256()
+
+
+def _algorithm_name(crl: x509.CertificateRevocationList) -> str:
+    oid = crl.signature_algorithm_oid
+    name: str = getattr(oid, "_name", "") or oid.dotted_string
+    return name
+
+
+_PROGRESS_STEP = 1 << 22  # Report progress every 4 MiB of entries.
+
+
+def _build_entry_pattern() -> re.Pattern[bytes]:
+    """The regular expression of one revoked entry in its common shapes (the fast path).
+
+    An entry is ``SEQUENCE { INTEGER serial, Time revocationDate, [Extensions] }`` where the
+    extensions, if present, are a non-critical reasonCode, a non-critical invalidityDate, or both.
+    Groups: 1 = serial length byte + content, 2 = UTCTime text, 3 = GeneralizedTime text,
+    4-6 = the reason code byte (in whichever alternative matched).
+    Serial lengths are tried most common first (the regex engine skips a branch whose first
+    literal does not match in one step).
+    """
+    lengths = [*range(16, 23), *range(8, 16), *range(1, 8), *range(23, 0x80)]
+    serial = b"|".join(re.escape(bytes((n,))) + rb"[\s\S]{%d}" % n for n in lengths)
+    reason = rb"\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01([\x00-\x06\x09\x0a])"
+    # invalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
+    inv = rb"(?:\x30\x18\x06\x03\x55\x1d\x18\x04\x11\x18\x0f[0-9]{14}Z)"
+    extensions = (
+        rb"(?:\x30(?:\x0c"
+        + reason
+        + rb"|\x1a"
+        + inv
+        + rb"|\x26(?:"
+        + reason
+        + inv
+        + rb"|"
+        + inv
+        + reason
+        + rb")))?"
+    )
+    return re.compile(
+        rb"\x30[\x00-\x7f]\x02(" + serial + rb")"
+        rb"(?:\x17\x0d([\s\S]{13})|\x18\x0f([\s\S]{15}))" + extensions
+    )
+
+
+_ENTRY_RE = _build_entry_pattern()
+
+# revocationDate as GeneralizedTime text: UTCTime years 50-99 are 19xx, 00-49 are 20xx
+# (RFC 5280 §4.1.2.5.1), chosen by the first digit.
+_CENTURY = {d: (b"19" if d >= 0x35 else b"20") for d in range(0x30, 0x3A)}
+_REASON_BYTE: dict[bytes | None, bytes] = {None: bytes((NO_REASON,))} | {
+    bytes((r,)): bytes((r,)) for r in range(11)
+}
+
+
+def _walk_entries(
+    der: bytes,
+    start: int,
+    end: int,
+    progress: ProgressCallback | None,
+    expected: int | None = None,
+) -> tuple[int, bytes, bytes]:
+    """Walk revokedCertificates; return (width, sorted unique keys blob, details blob).
+
+    ``cryptography`` has already validated every entry's DER (it parses eagerly) when this runs
+    on a loaded CRL. The fast path extracts all entries with one ``findall`` in the regex
+    engine's C loop, then proves it read every byte, in order, by comparing the concatenated
+    matches with the whole list. An entry of any other shape (critical or unusual extensions, bad
+    reason codes) sends the whole list down the slow path, which parses each entry in Python and
+    reports precisely what is wrong.
+    """
+    if start == end:
+        return 2, b"", b""
+    # split() returns [gap, serial, utc, gen, r1, r2, r3, gap, serial, ...]: every gap must be
+    # empty, i.e. the matches tile the list exactly.
+    parts = _ENTRY_RE.split(der[start:end])
+    groups = _ENTRY_RE.groups + 1
+    if (expected is None or len(parts) // groups == expected) and not any(parts[::groups]):
+        if progress is not None:
+            progress(end - start, end - start)
+        serials = parts[1::groups]
+        width = max(map(len, serials))  # The length byte stands in for the sign byte.
+        unique = len(set(serials)) == len(serials)
+        pos = [b"\x80" + b"\x00" * (width - n - 1) for n in range(width)]
+        neg = [b"\x7f" + b"\xff" * (width - n - 1) for n in range(width)]
+        century = _CENTURY
+        reasons = _REASON_BYTE
+        # One record per entry: key + detail, so that one sort orders both.
+        records = [
+            (neg if s[1] & 0x80 else pos)[s[0]]
+            + s[1:]
+            + (gen or century[utc[0]] + utc)
+            + reasons[r1 or r2 or r3]
+            for s, utc, gen, r1, r2, r3 in zip(
+                serials,
+                parts[2::groups],
+                parts[3::groups],
+                parts[4::groups],
+                parts[5::groups],
+                parts[6::groups],
+                strict=True,
+            )
+        ]
+        del parts, serials
+        return _sort_unique(records, width, unique=unique)
+    serials, details = _walk_entries_slowly(der, start, end, progress)
+    width = max(map(len, serials)) + 1
+    pos = [b"\x80" + b"\x00" * (width - n - 1) for n in range(width)]
+    neg = [b"\x7f" + b"\xff" * (width - n - 1) for n in range(width)]
+    records = [
+        (neg if s[0] & 0x80 else pos)[len(s)] + s + d for s, d in zip(serials, details, strict=True)
+    ]
+    return _sort_unique(records, width, unique=len(set(serials)) == len(serials))
+
+
+def _sort_unique(records: list[bytes], width: int, *, unique: bool) -> tuple[int, bytes, bytes]:
+    """Sort ``key + detail`` records and split them into a keys blob and a details blob.
+
+    Keys are offset-binary (see :mod:`crlcheck.serial`), so sorting whole records sorts by
+    serial. When a serial is listed more than once (``unique`` is False) only its first listing
+    in sorted order is kept.
+    """
+    records.sort()
+    if not unique:
+        kept: list[bytes] = []
+        previous = b""
+        for record in records:
+            if record[:width] != previous:
+                kept.append(record)
+                previous = record[:width]
+        records = kept
+    return width, *_columns(b"".join(records), width, width + DETAIL_SIZE)
+
+
+def _columns(blob: bytes, width: int, stride: int) -> tuple[bytes, bytes]:
+    """Split fixed-size records into their first ``width`` bytes and the rest, column by column.
+
+    Each column is one strided slice copy in C, so this costs ``stride`` passes over the data and
+    no object per record.
+    """
+    count = len(blob) // stride
+    keys = bytearray(count * width)
+    rest = bytearray(count * (stride - width))
+    for j in range(width):
+        keys[j::width] = blob[j::stride]
+    for j in range(stride - width):
+        rest[j :: stride - width] = blob[width + j :: stride]
+    return bytes(keys), bytes(rest)
+
+
+def _walk_entries_slowly(
+    der: bytes, start: int, end: int, progress: ProgressCallback | None
+) -> tuple[list[bytes], list[bytes]]:
+    """Parse each entry in Python; return (serial contents, detail records) in CRL order."""
+    serials: list[bytes] = []
+    details: list[bytes] = []
+    add_serial = serials.append
+    add_detail = details.append
+    no_reason = bytes((NO_REASON,))
+    reason_bytes = [bytes((r,)) for r in range(256)]
+    next_report = start + _PROGRESS_STEP
+    pos = start
+    try:
+        while pos < end:
+            if der[pos] != 0x30:
+                raise _der.DERError(f"revoked entry at offset {pos} is not a SEQUENCE")
+            n = der[pos + 1]
+            if n < 0x80:
+                cs = pos + 2
+                ce = cs + n
+            else:
+                tlv = _der.read_tlv(der, pos, end)
+                cs, ce = tlv.content_start, tlv.end
+            if ce > end:
+                raise _der.DERError(f"revoked entry at offset {pos} overruns the list")
+            # userCertificate CertificateSerialNumber (INTEGER)
+            if der[cs] != 0x02:
+                raise _der.DERError(f"revoked entry at offset {pos} has no serial INTEGER")
+            sl = der[cs + 1]
+            if sl == 0 or sl >= 0x80:
+                tlv = _der.read_tlv(der, cs, ce)
+                if tlv.tag != 0x02 or tlv.end == tlv.content_start:
+                    raise _der.DERError(f"bad serial INTEGER at offset {cs}")
+                s = der[tlv.content_start : tlv.end]
+                j = tlv.end
+            else:
+                j = cs + 2 + sl
+                s = der[cs + 2 : j]
+            if len(s) > 1 and ((s[0] == 0 and s[1] < 0x80) or (s[0] == 0xFF and s[1] >= 0x80)):
+                raise _der.DERError(f"non-minimal serial INTEGER at offset {cs}")
+            # revocationDate Time
+            t = der[j]
+            if t == 0x17 and der[j + 1] == 13:
+                date = (b"19" if der[j + 2] >= 0x35 else b"20") + der[j + 2 : j + 15]
+                j += 15
+            elif t == 0x18 and der[j + 1] == 15:
+                date = der[j + 2 : j + 17]
+                j += 17
+            else:
+                raise _der.DERError(f"bad revocationDate at offset {j}")
+            if j == ce:
+                reason = no_reason
+            elif ce - j == 14 and der[j : j + 13] == _REASON_ONLY:
+                code = der[j + 13]
+                if code not in _COMPLETE_CRL_REASONS:
+                    raise _bad_reason(code, j)
+                reason = reason_bytes[code]
+            elif j > ce:
+                raise _der.DERError(f"revoked entry at offset {pos} overruns itself")
+            else:
+                reason = reason_bytes[_entry_extensions(der, j, ce)]
+            add_serial(s)
+            add_detail(date + reason)
+            pos = ce
+            if pos >= next_report and progress is not None:
+                progress(pos - start, end - start)
+                next_report = pos + _PROGRESS_STEP
+    except IndexError as exc:
+        raise CRLParseError(f"truncated revoked entry at offset {pos}") from exc
+    except _der.DERError as exc:
+        raise CRLParseError(f"malformed revoked entry: {exc}") from exc
+    if progress is not None and end > start:
+        progress(end - start, end - start)
+
+    return serials, details
+
+
+def _bad_reason(code: int, offset: int) -> CRLParseError:
+    if code == 8:
+        return CRLParseError(f"removeFromCRL entry at offset {offset} in a complete CRL")
+    return CRLParseError(f"invalid CRLReason code {code} at offset {offset}")
+
+
+def _entry_extensions(der: bytes, pos: int, end: int) -> int:
+    """Parse a crlEntryExtensions field; return the reason code (NO_REASON when absent)."""
+    seq = _der.read_tlv(der, pos, end)
+    if seq.tag != _der.TAG_SEQUENCE or seq.end != end:
+        raise _der.DERError(f"bad crlEntryExtensions at offset {pos}")
+    reason = NO_REASON
+    seen: set[bytes] = set()
+    for ext in _der.read_children(der, seq):
+        if ext.tag != _der.TAG_SEQUENCE:
+            raise _der.DERError(f"bad entry extension at offset {ext.start}")
+        fields = _der.read_children(der, ext)
+        if not 2 <= len(fields) <= 3 or fields[0].tag != _der.TAG_OID:
+            raise _der.DERError(f"bad entry extension at offset {ext.start}")
+        oid = der[fields[0].content_start : fields[0].end]
+        critical = False
+        if len(fields) == 3:
+            flag = fields[1]
+            if flag.tag != _der.TAG_BOOLEAN or flag.end - flag.content_start != 1:
+                raise _der.DERError(f"bad critical flag at offset {flag.start}")
+            # DER: TRUE is 0xFF and a FALSE default is omitted, never encoded.
+            if der[flag.content_start] != 0xFF:
+                raise _der.DERError(f"non-DER critical flag at offset {flag.start}")
+            critical = True
+        value = fields[-1]
+        if value.tag != _der.TAG_OCTET_STRING:
+            raise _der.DERError(f"bad entry extension value at offset {value.start}")
+        if oid in seen:
+            raise _der.DERError(f"duplicate entry extension at offset {ext.start}")
+        seen.add(oid)
+        if oid == _OID_CERTIFICATE_ISSUER:
+            raise IndirectCRLError("certificateIssuer entry extension: indirect CRLs unsupported")
+        if oid == _OID_REASON_CODE:
+            inner = _der.read_tlv(der, value.content_start, value.end)
+            if (
+                inner.tag != _der.TAG_ENUMERATED
+                or inner.end != value.end
+                or inner.end - inner.content_start != 1
+            ):
+                raise _der.DERError(f"bad reasonCode at offset {value.start}")
+            reason = der[inner.content_start]
+            if reason not in _COMPLETE_CRL_REASONS:
+                raise _bad_reason(reason, value.start)
+        elif critical and oid not in _UNDERSTOOD_ENTRY_EXTENSIONS:
+            dotted = _oid_text(oid)
+            raise UnsupportedCRLExtensionError(
+                f"unrecognised critical CRL entry extension {dotted}", oid=dotted, entry=True
+            )
+    return reason
+
+
+def _oid_text(content: bytes) -> str:
+    """Dotted text of OID content bytes (for messages only)."""
+    arcs: list[int] = []
+    value = 0
+    for byte in content:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if not arcs:
+        return "?"
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])
+
+
+def utc(value: datetime) -> datetime:
+    """Return ``value`` as an aware UTC datetime (naive values are taken to be UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,157 @@
+"""The revocation decision for one client certificate against loaded revocation sets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from cryptography import x509
+
+from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificate
+from crlcheck.errors import CertificateParseError
+from crlcheck.revset import RevocationSet
+from crlcheck.serial import format_serial
+
+__all__ = ["Decision", "Reason", "decide"]
+
+
+class Reason(StrEnum):
+    """Why a decision was made. Only ``NOT_REVOKED`` allows."""
+
+    NOT_REVOKED = "not_revoked"
+    REVOKED = "revoked"
+    NO_COVERING_CRL = "no_covering_crl"
+    CRL_STALE = "crl_stale"
+    CRL_NOT_YET_VALID = "crl_not_yet_valid"
+    BAD_CERTIFICATE = "bad_certificate"
+    BAD_REQUEST = "bad_request"
+    STORE_UNAVAILABLE = "store_unavailable"
+    INTERNAL_ERROR = "internal_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer for one certificate.
+
+    Attributes:
+        allowed: True only when a fresh CRL covering the certificate's issuer does not list it.
+        reason: Machine-readable reason.
+        message: One human-readable line.
+        serial: The certificate's serial number, when it could be read.
+        issuer: The certificate's issuer name (RFC 4514), when it could be read.
+        crl_number: The CRL number of the deciding CRL, when known.
+        revocation_date: When the certificate was revoked (reason ``REVOKED`` only).
+        revocation_reason: The CRLReason name (reason ``REVOKED`` only), if the CRL gives one.
+    """
+
+    allowed: bool
+    reason: Reason
+    message: str
+    serial: int | None = None
+    issuer: str | None = None
+    crl_number: int | None = None
+    revocation_date: datetime | None = None
+    revocation_reason: str | None = None
+
+    @classmethod
+    def deny(cls, reason: Reason, message: str) -> Decision:
+        """A deny that carries no certificate details (bad input, store failure, ...)."""
+        return cls(False, reason, message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view: serial as openssl-style hex text, dates as ISO 8601."""
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason.value,
+            "message": self.message,
+            "serial": format_serial(self.serial) if self.serial is not None else None,
+            "issuer": self.issuer,
+            "crl_number": str(self.crl_number) if self.crl_number is not None else None,
+            "revocation_date": (
+                self.revocation_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                if self.revocation_date is not None
+                else None
+            ),
+            "revocation_reason": self.revocation_reason,
+        }
+
+
+def decide(
+    certificate: x509.Certificate | bytes,
+    sets: Iterable[RevocationSet],
+    *,
+    now: datetime,
+    grace: timedelta = timedelta(0),
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> Decision:
+    """Decide whether a client certificate may pass.
+
+    The covering sets are those whose CRL issuer name equals the certificate's issuer name (and,
+    for CRLs scoped by an issuingDistributionPoint, whose scope includes the certificate).
+    Serials are only ever compared within a covering set, so two CAs may reuse a serial.
+
+    Args:
+        certificate: The client certificate, parsed or as PEM/DER bytes.
+        sets: Loaded revocation sets, any number of issuers.
+        now: The evaluation time (aware datetime).
+        grace: How long past nextUpdate a CRL may still be used to allow.
+        clock_skew: How far before thisUpdate a CRL may already be used.
+
+    Returns:
+        Allow only when the certificate is listed by no covering set and at least one covering
+        set is fresh at ``now``; otherwise a deny with its reason. Bad input is a deny, not an
+        exception.
+    """
+    if isinstance(certificate, x509.Certificate):
+        cert = certificate
+    else:
+        try:
+            cert = load_certificate(certificate)
+        except CertificateParseError as exc:
+            return Decision.deny(Reason.BAD_CERTIFICATE, exc.message)
+    try:
+        serial = cert.serial_number
+        issuer_der = cert.issuer.public_bytes()
+        issuer = cert.issuer.rfc4514_string()
+    except Exception as exc:  # A certificate cryptography parsed lazily may still fail here.
+        return Decision.deny(Reason.BAD_CERTIFICATE, f"unreadable certificate: {exc}")
+
+    covering = [s for s in sets if s.info.issuer_der == issuer_der and s.covers_scope(cert)]
+    if not covering:
+        return Decision(
+            False, Reason.NO_COVERING_CRL, "no loaded CRL covers this issuer", serial, issuer
+        )
+    for revset in covering:
+        entry = revset.lookup(serial)
+        if entry is not None:
+            return Decision(
+                False,
+                Reason.REVOKED,
+                "certificate is revoked",
+                serial,
+                issuer,
+                revset.info.crl_number,
+                entry.revocation_date,
+                entry.reason,
+            )
+    fresh = [
+        s for s in covering if s.info.this_update - clock_skew <= now < s.info.next_update + grace
+    ]
+    if fresh:
+        best = max(fresh, key=lambda s: s.info.this_update)
+        return Decision(
+            True,
+            Reason.NOT_REVOKED,
+            "certificate is not revoked",
+            serial,
+            issuer,
+            best.info.crl_number,
+        )
+    if all(now < s.info.this_update - clock_skew for s in covering):
+        return Decision(
+            False, Reason.CRL_NOT_YET_VALID, "the covering CRL is not valid yet", serial, issuer
+        )
+    return Decision(False, Reason.CRL_STALE, "the covering CRL is stale", serial, issuer)

@@ -1,0 +1,220 @@
+"""The read-optimised JSON document of a revocation set (format described in docs/FORMAT.md).
+
+The document is written once by the preprocessor and read on every cold start of the
+authorizer, so its layout favours loading: the sorted keys and the detail records are each one
+base64 string (decoded in C), not a million JSON strings. Loading validates everything a reader
+relies on (version, types, lengths, a digest of the entries, strict ordering, detail syntax): a
+truncated or altered document raises :class:`CacheFormatError`; it never yields an empty set.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+
+from crlcheck import __version__
+from crlcheck.errors import CacheFormatError
+from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "dump_document", "load_document"]
+
+FORMAT_NAME = "crlcheck.revocation-set"
+FORMAT_VERSION = 1
+MAX_WIDTH = 128  # Bytes per key: serials of up to 127 octets; far beyond any real CA.
+
+
+def _time_text(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None) -> bytes:
+    """Serialise a revocation set to its JSON document.
+
+    Args:
+        revset: The verified set.
+        generated_at: Recorded as ``generated_at`` when given (informational only).
+
+    Returns:
+        The UTF-8 JSON bytes.
+    """
+    info = revset.info
+    keys = revset.keys_blob()
+    details = revset.details_blob()
+    doc: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "generator": f"crlcheck {__version__}",
+        "generated_at": _time_text(generated_at) if generated_at else None,
+        "issuer": {
+            "name": info.issuer,
+            "der": base64.b64encode(info.issuer_der).decode("ascii"),
+            "der_sha256": hashlib.sha256(info.issuer_der).hexdigest(),
+            "key_id": info.issuer_key_id.hex() if info.issuer_key_id is not None else None,
+        },
+        "signer": {"subject": info.signer_subject, "sha256": info.signer_sha256},
+        "crl": {
+            "number": str(info.crl_number) if info.crl_number is not None else None,
+            "this_update": _time_text(info.this_update),
+            "next_update": _time_text(info.next_update),
+            "source_sha256": info.source_sha256,
+            "signature_algorithm": info.signature_algorithm,
+            "distribution_points": list(info.distribution_points),
+            "only_user_certs": info.only_user_certs,
+        },
+        "entries": {
+            "count": len(revset),
+            "width": revset.width,
+            "encoding": "offset-binary",
+            "serials_sha256": hashlib.sha256(keys).hexdigest(),
+            "details_sha256": hashlib.sha256(details).hexdigest(),
+            "serials": base64.b64encode(keys).decode("ascii"),
+            "details": base64.b64encode(details).decode("ascii"),
+        },
+    }
+    return orjson.dumps(doc)
+
+
+def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if name not in obj:
+        raise CacheFormatError(f"document field {where}{name} is missing")
+    value = obj[name]
+    # bool is an int subclass; never accept it where a number is expected.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise CacheFormatError(f"document field {where}{name} has the wrong type")
+    return value
+
+
+def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value: dict[str, Any] = _field(doc, name, dict, "")
+    return value
+
+
+def _b64(text: str, where: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CacheFormatError(f"document field {where} is not valid base64") from exc
+
+
+def _hex(text: str, where: str, size: int | None = None) -> bytes:
+    try:
+        value = bytes.fromhex(text)
+    except ValueError as exc:
+        raise CacheFormatError(f"document field {where} is not hex") from exc
+    if size is not None and len(value) != size:
+        raise CacheFormatError(f"document field {where} has the wrong length")
+    return value
+
+
+def _time(text: str, where: str) -> datetime:
+    try:
+        value = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError as exc:
+        raise CacheFormatError(f"document field {where} is not a UTC timestamp") from exc
+    return value.replace(tzinfo=UTC)
+
+
+def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> RevocationSet:
+    """Parse and validate a revocation set document.
+
+    Args:
+        data: The JSON bytes written by :func:`dump_document`.
+        check_order: ``"eager"`` checks now that every serial is in strictly increasing order
+            and that the entry details match their digest (~0.2 µs per entry); ``"lazy"`` checks
+            each index block before its first use and the details on the first hit, which keeps
+            cold starts short. Either way no lookup ever relies on an unchecked block.
+
+    Returns:
+        The revocation set.
+
+    Raises:
+        CacheFormatError: If the document is not valid JSON, is of another format or version,
+            misses or mistypes a field, or its entries are truncated, altered or unsorted.
+    """
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise CacheFormatError(f"document is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise CacheFormatError("document is not a JSON object")
+    if doc.get("format") != FORMAT_NAME:
+        raise CacheFormatError("not a crlcheck revocation-set document")
+    version = _field(doc, "version", int, "")
+    if version != FORMAT_VERSION:
+        raise CacheFormatError(
+            f"unsupported document version {version} (this crlcheck reads {FORMAT_VERSION})"
+        )
+    issuer = _section(doc, "issuer")
+    signer = _section(doc, "signer")
+    crl = _section(doc, "crl")
+    entries = _section(doc, "entries")
+
+    issuer_der = _b64(_field(issuer, "der", str, "issuer."), "issuer.der")
+    if hashlib.sha256(issuer_der).hexdigest() != _field(issuer, "der_sha256", str, "issuer."):
+        raise CacheFormatError("issuer.der does not match issuer.der_sha256")
+    key_id_text = _field(issuer, "key_id", (str, type(None)), "issuer.")
+    number_text = _field(crl, "number", (str, type(None)), "crl.")
+    if number_text is not None and not number_text.isdecimal():
+        raise CacheFormatError("document field crl.number is not a decimal string")
+    points = _field(crl, "distribution_points", list, "crl.")
+    if not all(isinstance(p, str) for p in points):
+        raise CacheFormatError("document field crl.distribution_points has the wrong type")
+    info = CRLInfo(
+        issuer=_field(issuer, "name", str, "issuer."),
+        issuer_der=issuer_der,
+        issuer_key_id=_hex(key_id_text, "issuer.key_id") if key_id_text is not None else None,
+        signer_subject=_field(signer, "subject", str, "signer."),
+        signer_sha256=_hex(_field(signer, "sha256", str, "signer."), "signer.sha256", 32).hex(),
+        crl_number=int(number_text) if number_text is not None else None,
+        this_update=_time(_field(crl, "this_update", str, "crl."), "crl.this_update"),
+        next_update=_time(_field(crl, "next_update", str, "crl."), "crl.next_update"),
+        source_sha256=_hex(
+            _field(crl, "source_sha256", str, "crl."), "crl.source_sha256", 32
+        ).hex(),
+        signature_algorithm=_field(crl, "signature_algorithm", str, "crl."),
+        distribution_points=tuple(points),
+        only_user_certs=_field(crl, "only_user_certs", bool, "crl."),
+    )
+    if info.next_update < info.this_update:
+        raise CacheFormatError("crl.next_update is before crl.this_update")
+
+    count = _field(entries, "count", int, "entries.")
+    width = _field(entries, "width", int, "entries.")
+    if _field(entries, "encoding", str, "entries.") != "offset-binary":
+        raise CacheFormatError("unknown entries.encoding")
+    if count < 0 or not 1 <= width <= MAX_WIDTH:
+        raise CacheFormatError("entries.count or entries.width is out of range")
+    # The digest check below makes strict base64 validation redundant; the lenient decoder is
+    # about twice as fast on the multi-megabyte serials field.
+    keys_blob = binascii.a2b_base64(_field(entries, "serials", str, "entries."))
+    if len(keys_blob) != count * width:
+        raise CacheFormatError("entries.serials are truncated or padded (length != count)")
+    digest = _hex(_field(entries, "serials_sha256", str, "entries."), "entries.serials_sha256", 32)
+    if hashlib.sha256(keys_blob).digest() != digest:
+        raise CacheFormatError("entries.serials do not match their digest (corrupt or altered)")
+    details_text = _field(entries, "details", str, "entries.")
+    details_digest = _hex(
+        _field(entries, "details_sha256", str, "entries."), "entries.details_sha256", 32
+    )
+    # Details only describe a hit (date, reason); they never decide one. They are decoded and
+    # checked against their digest on the first hit, or now for eager checking.
+    if len(details_text) != 4 * ((count * DETAIL_SIZE + 2) // 3):
+        raise CacheFormatError("entries.details are truncated or padded (length != count)")
+    revset = RevocationSet(
+        info,
+        width,
+        keys_blob,
+        None,
+        details_b64=details_text,
+        details_sha256=details_digest,
+        ordered=False,
+    )
+    if check_order == "eager":
+        revset.check_order()
+        revset.details_blob()
+    return revset
