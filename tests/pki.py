@@ -90,7 +90,7 @@ class CA:
 
     cn: str = "crlcheck Test CA"
     kind: str = "ec"
-    key_usage: x509.KeyUsage | None | bool = True
+    key_usage: x509.KeyUsage | bool | None = True
     subject: x509.Name | None = None
     key: PrivateKey = field(init=False)
     cert: x509.Certificate = field(init=False)
@@ -110,7 +110,7 @@ class CA:
         *,
         ca: bool,
         serial: int | None = None,
-        key_usage: x509.KeyUsage | None | bool = True,
+        key_usage: x509.KeyUsage | bool | None = True,
         extra: Iterable[tuple[x509.ExtensionType, bool]] = (),
     ) -> x509.Certificate:
         builder = (
@@ -195,7 +195,7 @@ class CA:
         return Leaf(cert, key)
 
     def crl_signer(
-        self, *, key_usage: x509.KeyUsage | None | bool = True, kind: str = "ec"
+        self, *, key_usage: x509.KeyUsage | bool | None = True, kind: str = "ec"
     ) -> Leaf:
         """A separate CRL-signing certificate with this CA's subject name and a new key."""
         key = make_key(kind)
