@@ -160,6 +160,11 @@ class CRL:
         return aki.value.key_identifier
 
     @property
+    def signature_algorithm(self) -> str:
+        """The signature algorithm's name (e.g. ``sha256WithRSAEncryption``), or its dotted OID."""
+        return _algorithm_name(self.crl)
+
+    @property
     def entry_bytes(self) -> int:
         """Size in bytes of the revokedCertificates field (a cheap size hint for progress)."""
         return self._revoked_end - self._revoked_start

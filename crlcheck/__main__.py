@@ -1,0 +1,7 @@
+"""``python -m crlcheck``."""
+
+import sys
+
+from crlcheck.cli import main
+
+sys.exit(main())

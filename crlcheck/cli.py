@@ -1,0 +1,334 @@
+"""The ``crlcheck`` command line: preprocess a CRL, check a certificate, inspect a file.
+
+Exit codes
+----------
+``preprocess``: 0 document written; 1 CRL refused (the reason is on stderr); 2 usage error or
+unreadable input file (including an unusable ``--issuer`` certificate).
+
+``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid); 2 usage error or
+unreadable input (certificate or cache document missing, malformed or of an unknown version).
+
+``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid;
+2 usage error, or the file is neither a CRL nor a revocation document.
+
+Errors are one line on stderr, never a traceback. The command is ``main(argv)`` so it can be
+tested in-process as well as through ``python -m crlcheck``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import orjson
+
+from crlcheck import __version__
+from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificates, load_crl, verify_crl
+from crlcheck.decision import decide
+from crlcheck.document import dump_document, load_document
+from crlcheck.errors import CacheFormatError, CertificateParseError, CRLCheckError, CRLError
+from crlcheck.revset import RevocationSet
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+# CRLs whose entries take more bytes than this get progress lines on stderr (~100k entries).
+PROGRESS_THRESHOLD = 4 << 20
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input: exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block plus a line.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid ISO 8601 time {text!r} (e.g. 2026-01-15T12:00:00Z)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="crlcheck",
+        description="Fast, fail-closed CRL revocation checks for mTLS client certificates.",
+    )
+    parser.add_argument("--version", action="version", version=f"crlcheck {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    pre = commands.add_parser(
+        "preprocess",
+        help="verify a CRL and write its revocation document",
+        description="Verify a DER or PEM CRL against its signer and write the JSON document. "
+        "Exit 0 written, 1 CRL refused, 2 usage error or unreadable file.",
+    )
+    pre.add_argument("crl", metavar="CRL", help="CRL file (DER or PEM), or - for stdin")
+    pre.add_argument(
+        "--issuer",
+        required=True,
+        metavar="CERT",
+        help="certificate(s) that may have signed the CRL: a PEM bundle or one DER certificate",
+    )
+    pre.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="where to write the document; default: CRL path with its suffix replaced by "
+        ".cache.json ('-' = stdout)",
+    )
+    pre.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
+    pre.add_argument(
+        "--clock-skew",
+        type=float,
+        default=DEFAULT_CLOCK_SKEW.total_seconds(),
+        metavar="SECONDS",
+        help="how far in the future thisUpdate may be (default: %(default)s)",
+    )
+    pre.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+
+    chk = commands.add_parser(
+        "check",
+        help="check a client certificate against revocation documents",
+        description="Exit 0 allowed, 1 denied, 2 usage error or unreadable input.",
+    )
+    chk.add_argument("cert", metavar="CERT", help="client certificate (PEM or DER), or - for stdin")
+    chk.add_argument(
+        "--cache",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="revocation document written by 'preprocess' (repeat for several CAs)",
+    )
+    chk.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
+    chk.add_argument(
+        "--grace",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="accept a CRL this long past its nextUpdate (default: 0)",
+    )
+    chk.add_argument("--json", action="store_true", help="print one JSON object")
+
+    ins = commands.add_parser(
+        "inspect",
+        help="summarise a CRL or a revocation document",
+        description="Exit 0 within its validity window, 1 stale or not yet valid, 2 unreadable.",
+    )
+    ins.add_argument("file", metavar="FILE", help="a CRL (DER/PEM) or a .cache.json document")
+    ins.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
+    ins.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from exc
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same directory and rename: never a partial file."""
+    directory = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _time_text(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else "none"
+
+
+class _Progress:
+    def __init__(self, enabled: bool, stream: IO[str]) -> None:
+        self.enabled = enabled
+        self.stream = stream
+        self.start = time.monotonic()
+
+    def say(self, message: str) -> None:
+        if self.enabled:
+            elapsed = time.monotonic() - self.start
+            print(f"crlcheck: [{elapsed:6.2f}s] {message}", file=self.stream, flush=True)
+
+
+def _cmd_preprocess(args: argparse.Namespace) -> int:
+    now = args.at or datetime.now(UTC)
+    data = _read(args.crl, "CRL")
+    issuer_data = _read(args.issuer, "issuer certificate")
+    try:
+        signers = load_certificates(issuer_data)
+    except CertificateParseError as exc:
+        raise UsageError(f"--issuer {args.issuer!r}: {exc.message}") from exc
+    if args.output == "-" or (args.output is None and args.crl == "-"):
+        out: Path | None = None
+    elif args.output is not None:
+        out = Path(args.output)
+    else:
+        out = Path(args.crl).with_suffix(".cache.json")
+
+    crl = load_crl(data)
+    progress = _Progress(not args.quiet and crl.entry_bytes >= PROGRESS_THRESHOLD, sys.stderr)
+    progress.say(f"loaded CRL: {len(data) / 1e6:.1f} MB, {len(crl.crl):,} entries")
+    progress.say("verifying signature and extracting entries")
+    revset = verify_crl(crl, signers, now=now, clock_skew=timedelta(seconds=args.clock_skew))
+    document = dump_document(revset, generated_at=now)
+    progress.say(f"writing {len(document) / 1e6:.1f} MB document")
+    if out is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            _write_atomically(out, document)
+        except OSError as exc:
+            raise UsageError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from exc
+        print(
+            f"crlcheck: wrote {out} ({len(revset):,} revoked serials, issuer "
+            f"{revset.info.issuer}, CRL number {revset.info.crl_number}, "
+            f"nextUpdate {_time_text(revset.info.next_update)})",
+            file=sys.stderr,
+        )
+    progress.say("done")
+    return EXIT_OK
+
+
+def _load_cache(path: str) -> RevocationSet:
+    data = _read(path, "cache document")
+    try:
+        return load_document(data)
+    except CacheFormatError as exc:
+        raise UsageError(f"cache document {path!r}: {exc.message}") from exc
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    now = args.at or datetime.now(UTC)
+    cert_data = _read(args.cert, "certificate")
+    sets = [_load_cache(path) for path in args.cache]
+    try:
+        certs = load_certificates(cert_data)
+    except CertificateParseError as exc:
+        raise UsageError(f"certificate {args.cert!r}: {exc.message}") from exc
+    decision = decide(certs[0], sets, now=now, grace=timedelta(seconds=args.grace))
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(decision.to_dict()) + b"\n")
+    else:
+        view = decision.to_dict()
+        verdict = "ALLOW" if decision.allowed else "DENY"
+        extra = ""
+        if view["revocation_date"]:
+            extra += f" revoked={view['revocation_date']}"
+        if view["revocation_reason"]:
+            extra += f" reason={view['revocation_reason']}"
+        print(
+            f"{verdict} {decision.reason.value}: serial {view['serial']} issuer {view['issuer']}"
+            f"{extra}"
+        )
+    return EXIT_OK if decision.allowed else EXIT_REFUSED
+
+
+def _freshness(this_update: datetime, next_update: datetime | None, now: datetime) -> str:
+    if next_update is None:
+        return "stale (no nextUpdate)"
+    if this_update > now + DEFAULT_CLOCK_SKEW:
+        return "not yet valid"
+    if now >= next_update:
+        return "stale"
+    return "fresh"
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    now = args.at or datetime.now(UTC)
+    data = _read(args.file, "file")
+    summary: dict[str, Any]
+    if data.lstrip()[:1] == b"{":
+        try:
+            revset = load_document(data)
+        except CacheFormatError as exc:
+            raise UsageError(f"{args.file!r}: {exc.message}") from exc
+        info = revset.info
+        summary = {
+            "kind": "revocation-document",
+            "issuer": info.issuer,
+            "crl_number": str(info.crl_number) if info.crl_number is not None else None,
+            "this_update": _time_text(info.this_update),
+            "next_update": _time_text(info.next_update),
+            "entries": len(revset),
+            "signer": info.signer_subject,
+            "signer_sha256": info.signer_sha256,
+            "source_sha256": info.source_sha256,
+            "signature_algorithm": info.signature_algorithm,
+            "signature": "verified when the document was written",
+            "freshness": _freshness(info.this_update, info.next_update, now),
+        }
+    else:
+        try:
+            crl = load_crl(data)
+        except CRLError as exc:
+            raise UsageError(f"{args.file!r}: {exc.message}") from exc
+        number = crl.crl_number
+        summary = {
+            "kind": "crl",
+            "issuer": crl.issuer.rfc4514_string(),
+            "crl_number": str(number) if number is not None else None,
+            "this_update": _time_text(crl.this_update),
+            "next_update": _time_text(crl.next_update),
+            "entries": len(crl.crl),
+            "source_sha256": crl.source_sha256,
+            "signature_algorithm": crl.signature_algorithm,
+            "signature": "not verified (use 'crlcheck preprocess --issuer')",
+            "freshness": _freshness(crl.this_update, crl.next_update, now),
+        }
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(summary) + b"\n")
+    else:
+        width = max(map(len, summary))
+        for key, value in summary.items():
+            print(f"{key.replace('_', ' '):<{width}}  {value}")
+    return EXIT_OK if summary["freshness"] == "fresh" else EXIT_REFUSED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _build_parser().parse_args(argv)
+    commands = {"preprocess": _cmd_preprocess, "check": _cmd_check, "inspect": _cmd_inspect}
+    try:
+        return commands[args.command](args)
+    except UsageError as exc:
+        print(f"crlcheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CRLCheckError as exc:
+        print(f"crlcheck: refused ({exc.reason}): {exc.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. '| head'); nothing useful is left to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_REFUSED
