@@ -391,3 +391,50 @@ def raw_entry(
 def crl_with_entries(ca: CA, entries: Sequence[bytes], **kwargs: object) -> bytes:
     """A CRL by ``ca`` whose revokedCertificates are exactly these raw entries."""
     return resign_crl(ca.make_crl(**kwargs), ca.key, replace_entries(entries))  # type: ignore[arg-type]
+
+
+def der_oid(dotted: str) -> bytes:
+    """An OBJECT IDENTIFIER TLV from its dotted text."""
+    arcs = [int(a) for a in dotted.split(".")]
+    content = bytearray()
+    for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        content += bytes(reversed(chunk))
+    return tlv(0x06, bytes(content))
+
+
+def der_generalizedtime(value: dt.datetime) -> bytes:
+    return tlv(0x18, value.strftime("%Y%m%d%H%M%SZ").encode())
+
+
+def entry_extension(oid: str, value: bytes, *, critical: bool = False) -> bytes:
+    """One Extension TLV; ``value`` is the DER inside the extnValue OCTET STRING."""
+    flag = tlv(0x01, b"\xff") if critical else b""
+    return tlv(0x30, der_oid(oid) + flag + tlv(0x04, value))
+
+
+def entry_extensions(*extensions: bytes) -> bytes:
+    """The crlEntryExtensions field (a SEQUENCE of Extension) for :func:`raw_entry`."""
+    return tlv(0x30, b"".join(extensions))
+
+
+def reason_code(code: int, *, critical: bool = False) -> bytes:
+    """A reasonCode entry extension with any code, including ones the builders refuse."""
+    return entry_extension("2.5.29.21", tlv(0x0A, bytes([code])), critical=critical)
+
+
+def cert_with_serial(ca: CA, cert: x509.Certificate, serial: int) -> bytes:
+    """``cert`` (DER) with its serial replaced by any integer, re-signed by ``ca``.
+
+    The builders refuse negative, zero and over-long serials; certificates with them exist.
+    """
+
+    def edit(fields: list[bytes]) -> list[bytes]:
+        fields[1] = der_integer(serial)  # after the [0] version
+        return fields
+
+    return resign_crl(cert.public_bytes(serialization.Encoding.DER), ca.key, edit)
