@@ -159,7 +159,7 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
         raise CacheFormatError("issuer.der does not match issuer.der_sha256")
     key_id_text = _field(issuer, "key_id", (str, type(None)), "issuer.")
     number_text = _field(crl, "number", (str, type(None)), "crl.")
-    if number_text is not None and not number_text.isdecimal():
+    if number_text is not None and not (number_text.isascii() and number_text.isdecimal()):
         raise CacheFormatError("document field crl.number is not a decimal string")
     points = _field(crl, "distribution_points", list, "crl.")
     if not all(isinstance(p, str) for p in points):
