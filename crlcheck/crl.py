@@ -188,8 +188,11 @@ def load_crl(data: bytes) -> CRL:
     try:
         # cryptography parses strictly and eagerly: every entry's DER is validated here.
         crl = x509.load_der_x509_crl(der)
-        # Touch the extensions now so that duplicate or malformed extensions refuse the load.
+        # Touch the lazily parsed fields now so that duplicate or malformed extensions, or an
+        # issuer Name with an invalid attribute value, refuse the load instead of raising
+        # ValueError later from a property.
         _ = crl.extensions
+        _ = crl.issuer.rfc4514_string()
     except Exception as exc:  # cryptography raises ValueError and others; all mean "malformed".
         raise CRLParseError(f"not a valid X.509 CRL: {exc}") from exc
     try:
@@ -199,19 +202,27 @@ def load_crl(data: bytes) -> CRL:
     return CRL(crl, der, hashlib.sha256(data).hexdigest(), tbs_start, tbs_end, start, end)
 
 
-_PEM_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
+_PEM_HEADER_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n")
 
 
 def _pem_to_der(data: bytes) -> bytes:
-    """Unwrap the first PEM block, which must be labelled ``X509 CRL`` (RFC 7468 §5)."""
-    match = _PEM_RE.search(data)
-    if match is None:
+    """Unwrap the first PEM block, which must be labelled ``X509 CRL`` (RFC 7468 §5).
+
+    Linear time on hostile input: the first BEGIN line is found by a regex that cannot
+    backtrack across lines, and its END line with ``bytes.find``. (One regex spanning
+    BEGIN...END, searched from every BEGIN, is quadratic: 200 kB of BEGIN lines took 20 s.)
+    """
+    header = _PEM_HEADER_RE.search(data)
+    end = -1
+    if header is not None:
+        end = data.find(b"-----END " + header.group(1) + b"-----", header.end())
+    if header is None or end < 0:
         raise CRLParseError("malformed PEM: no complete BEGIN/END block")
-    label = match.group(1).decode("ascii")
+    label = header.group(1).decode("ascii")
     if label != "X509 CRL":
         raise CRLParseError(f"PEM block is {label!r}, expected 'X509 CRL'")
     try:
-        return base64.b64decode(b"".join(match.group(2).split()), validate=True)
+        return base64.b64decode(b"".join(data[header.end() : end].split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise CRLParseError(f"malformed PEM: bad base64 ({exc})") from exc
 
@@ -224,7 +235,11 @@ def _locate_fields(der: bytes) -> tuple[int, int, int, int]:
     parts = _der.read_children(der, outer)
     if len(parts) != 3:
         raise _der.DERError("CertificateList must have exactly three fields")
-    tbs, outer_alg, _sig = parts
+    tbs, outer_alg, sig = parts
+    # The signature is a whole number of octets: a BIT STRING with zero unused bits. Anything
+    # else would let one CRL have several encodings (and source digests) that all verify.
+    if sig.tag != _der.TAG_BIT_STRING or sig.end == sig.content_start or der[sig.content_start]:
+        raise _der.DERError("signatureValue is not a BIT STRING with zero unused bits")
     fields = _der.read_children(der, tbs)
     i = 0
     if fields and fields[0].tag == _der.TAG_INTEGER:
@@ -246,11 +261,12 @@ def _locate_fields(der: bytes) -> tuple[int, int, int, int]:
 def load_certificate(data: bytes) -> x509.Certificate:
     """Parse one certificate, PEM or DER (autodetected).
 
-    Negative serial numbers are accepted (they are disallowed by RFC 5280 but exist); the
-    deprecation warning ``cryptography`` emits for them is suppressed here.
+    Negative serial numbers are accepted (they are disallowed by RFC 5280 but exist).
+    ``cryptography`` warns each time such a serial is *read*, so readers of ``serial_number``
+    (like :func:`crlcheck.decide`) suppress that warning themselves.
 
     Raises:
-        CertificateParseError: If ``data`` is not a certificate.
+        CertificateParseError: If ``data`` is not a certificate, or its extensions are malformed.
     """
     if not data:
         raise CertificateParseError("empty input: not a certificate")
@@ -258,10 +274,15 @@ def load_certificate(data: bytes) -> x509.Certificate:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if data.lstrip()[: len(_PEM_MARKER)] == _PEM_MARKER:
-                return x509.load_pem_x509_certificate(data)
-            return x509.load_der_x509_certificate(data)
+                cert = x509.load_pem_x509_certificate(data)
+            else:
+                cert = x509.load_der_x509_certificate(data)
+        # Extensions are parsed on first access: a duplicate or malformed one must refuse the
+        # load here, not raise DuplicateExtension or ValueError later from a property.
+        _ = cert.extensions
     except Exception as exc:
         raise CertificateParseError(f"not a valid X.509 certificate: {exc}") from exc
+    return cert
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
@@ -276,6 +297,8 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             certs = x509.load_pem_x509_certificates(data)
+        for cert in certs:
+            _ = cert.extensions  # See load_certificate.
     except Exception as exc:
         raise CertificateParseError(f"not a valid PEM certificate bundle: {exc}") from exc
     return certs
@@ -286,13 +309,15 @@ def _key_usage_allows_crl_sign(cert: x509.Certificate) -> bool:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return True  # RFC 5280 §4.2.1.3: the check applies only when keyUsage is present.
+    except (ValueError, x509.DuplicateExtension):
+        return False  # Extensions that do not parse grant nothing.
     return usage.crl_sign
 
 
 def _subject_key_id(cert: x509.Certificate) -> bytes | None:
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, ValueError, x509.DuplicateExtension):
         return None
 
 
@@ -306,9 +331,10 @@ def _signature_valid(crl: CRL, signer: x509.Certificate) -> bool:
     """
     signature = crl.crl.signature
     tbs = crl.tbs
-    params = crl.crl.signature_algorithm_parameters
-    digest = crl.crl.signature_hash_algorithm
     try:
+        # Both raise UnsupportedAlgorithm for algorithms cryptography does not know (e.g. MD2).
+        params = crl.crl.signature_algorithm_parameters
+        digest = crl.crl.signature_hash_algorithm
         key = signer.public_key()
         if isinstance(key, rsa.RSAPublicKey):
             if not isinstance(params, padding.PSS | padding.PKCS1v15) or digest is None:
@@ -356,6 +382,7 @@ def _select_signer(crl: CRL, signers: Iterable[x509.Certificate]) -> x509.Certif
             if not _key_usage_allows_crl_sign(cert):
                 raise CRLSignerError(
                     f"signer {cert.subject.rfc4514_string()!r} has keyUsage without cRLSign"
+                    " (or extensions that do not parse)"
                 )
             return cert
     raise CRLSignatureError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from typing import Any
 from cryptography import x509
 
 from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificate
-from crlcheck.errors import CertificateParseError
+from crlcheck.errors import CacheFormatError, CertificateParseError
 from crlcheck.revset import RevocationSet
 from crlcheck.serial import format_serial
 
@@ -28,6 +29,7 @@ class Reason(StrEnum):
     CRL_NOT_YET_VALID = "crl_not_yet_valid"
     BAD_CERTIFICATE = "bad_certificate"
     BAD_REQUEST = "bad_request"
+    DOCUMENT_INVALID = "document_invalid"
     STORE_UNAVAILABLE = "store_unavailable"
     INTERNAL_ERROR = "internal_error"
 
@@ -102,8 +104,8 @@ def decide(
 
     Returns:
         Allow only when the certificate is listed by no covering set and at least one covering
-        set is fresh at ``now``; otherwise a deny with its reason. Bad input is a deny, not an
-        exception.
+        set is fresh at ``now``; otherwise a deny with its reason. Bad input, and a lazily
+        loaded document found out of order, are a deny, not an exception.
     """
     if isinstance(certificate, x509.Certificate):
         cert = certificate
@@ -113,9 +115,15 @@ def decide(
         except CertificateParseError as exc:
             return Decision.deny(Reason.BAD_CERTIFICATE, exc.message)
     try:
-        serial = cert.serial_number
+        with warnings.catch_warnings():
+            # cryptography warns on reading a negative or zero serial (RFC 5280 forbids them,
+            # CAs issue them); such a certificate must still be looked up, not refused.
+            warnings.simplefilter("ignore")
+            serial = cert.serial_number
         issuer_der = cert.issuer.public_bytes()
         issuer = cert.issuer.rfc4514_string()
+        # Extensions are parsed on first access; the scope check below reads them.
+        _ = cert.extensions
     except Exception as exc:  # A certificate cryptography parsed lazily may still fail here.
         return Decision.deny(Reason.BAD_CERTIFICATE, f"unreadable certificate: {exc}")
 
@@ -125,7 +133,18 @@ def decide(
             False, Reason.NO_COVERING_CRL, "no loaded CRL covers this issuer", serial, issuer
         )
     for revset in covering:
-        entry = revset.lookup(serial)
+        try:
+            entry = revset.lookup(serial)
+        except CacheFormatError as exc:
+            # A lazily loaded document turned out to be out of order (see crlcheck.revset).
+            return Decision(
+                False,
+                Reason.DOCUMENT_INVALID,
+                f"the covering revocation document is invalid: {exc.message}",
+                serial,
+                issuer,
+                revset.info.crl_number,
+            )
         if entry is not None:
             return Decision(
                 False,

@@ -41,8 +41,18 @@ def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None
 
     Returns:
         The UTF-8 JSON bytes.
+
+    Raises:
+        CacheFormatError: If the set holds a serial longer than the format stores (127 octets),
+            or was loaded from a document whose entry details do not decode.
     """
     info = revset.info
+    if revset.width > MAX_WIDTH:
+        # load_document would refuse it: fail when writing, not on every later read.
+        raise CacheFormatError(
+            f"serials of {revset.width - 1} octets are longer than this format stores"
+            f" ({MAX_WIDTH - 1})"
+        )
     keys = revset.keys_blob()
     details = revset.details_blob()
     doc: dict[str, Any] = {
@@ -126,8 +136,8 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
         data: The JSON bytes written by :func:`dump_document`.
         check_order: ``"eager"`` checks now that every serial is in strictly increasing order
             and that the entry details match their digest (~0.2 µs per entry); ``"lazy"`` checks
-            each index block before its first use and the details on the first hit, which keeps
-            cold starts short. Either way no lookup ever relies on an unchecked block.
+            the block of a hit, the whole order on the first miss, and the details on the first
+            hit, which keeps loading short. Either way no answer relies on unchecked keys.
 
     Returns:
         The revocation set.
@@ -161,6 +171,10 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
     number_text = _field(crl, "number", (str, type(None)), "crl.")
     if number_text is not None and not (number_text.isascii() and number_text.isdecimal()):
         raise CacheFormatError("document field crl.number is not a decimal string")
+    try:
+        crl_number = int(number_text) if number_text is not None else None
+    except ValueError as exc:  # More digits than int() converts (sys.get_int_max_str_digits).
+        raise CacheFormatError("document field crl.number is too long") from exc
     points = _field(crl, "distribution_points", list, "crl.")
     if not all(isinstance(p, str) for p in points):
         raise CacheFormatError("document field crl.distribution_points has the wrong type")
@@ -170,7 +184,7 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
         issuer_key_id=_hex(key_id_text, "issuer.key_id") if key_id_text is not None else None,
         signer_subject=_field(signer, "subject", str, "signer."),
         signer_sha256=_hex(_field(signer, "sha256", str, "signer."), "signer.sha256", 32).hex(),
-        crl_number=int(number_text) if number_text is not None else None,
+        crl_number=crl_number,
         this_update=_time(_field(crl, "this_update", str, "crl."), "crl.this_update"),
         next_update=_time(_field(crl, "next_update", str, "crl."), "crl.next_update"),
         source_sha256=_hex(
@@ -191,7 +205,10 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
         raise CacheFormatError("entries.count or entries.width is out of range")
     # The digest check below makes strict base64 validation redundant; the lenient decoder is
     # about twice as fast on the multi-megabyte serials field.
-    keys_blob = binascii.a2b_base64(_field(entries, "serials", str, "entries."))
+    try:
+        keys_blob = binascii.a2b_base64(_field(entries, "serials", str, "entries."))
+    except ValueError as exc:  # Even the lenient decoder refuses bad padding and non-ASCII.
+        raise CacheFormatError("document field entries.serials is not valid base64") from exc
     if len(keys_blob) != count * width:
         raise CacheFormatError("entries.serials are truncated or padded (length != count)")
     digest = _hex(_field(entries, "serials_sha256", str, "entries."), "entries.serials_sha256", 32)

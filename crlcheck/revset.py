@@ -14,10 +14,12 @@ only allocation per lookup is the key being looked up.
 
 Ordering is what makes the index sound, so it is checked: sets built from a CRL are sorted by
 construction; sets read from a document are checked either all at once
-(``check_order="eager"``, ~0.2 µs per entry) or block by block, each block once, before the first
-lookup that depends on it (``check_order="lazy"``, which the authorizer uses to keep cold starts
-short). A block that turns out unsorted raises :class:`CacheFormatError`, and the decision that
-needed it becomes a deny.
+(``check_order="eager"``, ~0.2 µs per entry) or lazily (``check_order="lazy"``, which the
+authorizer uses to keep cold starts short): a hit checks its block once, and the first *miss*
+checks the whole order, because "not listed" is a claim about every block (a key out of order in
+block 3 is invisible to a lookup that bisects to block 7, and block 7 passes its own check). A
+set that turns out unsorted raises :class:`CacheFormatError`, and the decision that needed it
+becomes a deny.
 
 Per-entry details (revocation date and reason) are a parallel blob of :data:`DETAIL_SIZE`-byte
 records read only on a hit: the 15 ASCII bytes of the revocationDate as GeneralizedTime
@@ -119,12 +121,14 @@ class RevocationSet:
     """
 
     __slots__ = (
+        "_all_checked",
         "_blob",
         "_checked",
         "_count",
         "_details",
         "_details_b64",
         "_details_sha256",
+        "_disordered",
         "_index",
         "info",
         "width",
@@ -152,6 +156,8 @@ class RevocationSet:
         if not all(map(operator.lt, self._index, islice(self._index, 1, None))):
             raise CacheFormatError("serials are not strictly increasing")
         self._checked = bytearray([1 if ordered else 0]) * len(self._index)
+        self._all_checked = ordered
+        self._disordered = False
         self._details = details
         self._details_b64 = details_b64
         self._details_sha256 = details_sha256
@@ -170,20 +176,26 @@ class RevocationSet:
         width = self.width
         key = encode_serial(serial, width)
         if key is None:
-            return -1
+            return -1  # No key of this width encodes it, whatever the order of the blob.
         block = bisect.bisect_right(self._index, key) - 1
-        if block < 0:
-            return -1
-        if not self._checked[block]:
-            self._check_block(block)
-        start = block * BLOCK * width
-        end = start + BLOCK * width
-        blob = self._blob
-        i = blob.find(key, start, end)
-        # A match must start on a record boundary; an unaligned one spans two records.
-        while i >= 0 and (i - start) % width:
-            i = blob.find(key, i + 1, end)
-        return -1 if i < 0 else i // width
+        if block >= 0:
+            if not self._checked[block]:
+                self._check_block(block)
+            start = block * BLOCK * width
+            end = start + BLOCK * width
+            blob = self._blob
+            i = blob.find(key, start, end)
+            # A match must start on a record boundary; an unaligned one spans two records.
+            while i >= 0 and (i - start) % width:
+                i = blob.find(key, i + 1, end)
+            if i >= 0:
+                return i // width
+        if not self._all_checked:
+            # A miss is a claim about EVERY block, not just the one bisect chose: a key out of
+            # order may sit in any other block, each of which passes its own check. So the
+            # first miss of a lazily loaded set checks the whole order, once.
+            self.check_order()
+        return -1
 
     def _check_block(self, block: int) -> None:
         width = self.width
@@ -204,10 +216,14 @@ class RevocationSet:
         """
         width = self.width
         blob = self._blob
-        keys = [blob[i : i + width] for i in range(0, len(blob), width)]
-        if not all(map(operator.lt, keys, islice(keys, 1, None))):
+        if not self._disordered:
+            keys = [blob[i : i + width] for i in range(0, len(blob), width)]
+            self._disordered = not all(map(operator.lt, keys, islice(keys, 1, None)))
+        if self._disordered:
+            # Remembered: a set found out of order is not walked again on every miss.
             raise CacheFormatError("serials are not strictly increasing")
         self._checked[:] = b"\x01" * len(self._checked)
+        self._all_checked = True
 
     def contains(self, serial: int) -> bool:
         """Return True if ``serial`` is revoked by this CRL. O(log n).

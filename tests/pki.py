@@ -99,7 +99,9 @@ class CA:
     def __post_init__(self) -> None:
         self.key = make_key(self.kind)
         subject = self.subject or name(self.cn)
-        self.cert = self._build(subject, subject, self.key, self.key.public_key(), ca=True)
+        self.cert = self._build(
+            subject, subject, self.key, self.key.public_key(), ca=True, key_usage=self.key_usage
+        )
 
     def _build(
         self,
@@ -435,6 +437,22 @@ def cert_with_serial(ca: CA, cert: x509.Certificate, serial: int) -> bytes:
 
     def edit(fields: list[bytes]) -> list[bytes]:
         fields[1] = der_integer(serial)  # after the [0] version
+        return fields
+
+    return resign_crl(cert.public_bytes(serialization.Encoding.DER), ca.key, edit)
+
+
+def cert_with_duplicate_extension(ca: CA, cert: x509.Certificate) -> bytes:
+    """``cert`` (DER) with its first extension listed twice, re-signed by ``ca``.
+
+    ``cryptography`` loads it and raises only when the extensions are first read.
+    """
+
+    def edit(fields: list[bytes]) -> list[bytes]:
+        _, start, _ = read_tlv(fields[-1], 0)  # [3] EXPLICIT
+        _, seq_start, seq_end = read_tlv(fields[-1], start)
+        extensions = children(fields[-1], seq_start, seq_end)
+        fields[-1] = tlv(0xA3, tlv(0x30, b"".join([*extensions, extensions[0]])))
         return fields
 
     return resign_crl(cert.public_bytes(serialization.Encoding.DER), ca.key, edit)
