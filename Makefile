@@ -36,13 +36,16 @@ PIP_INSTALL = $(PYTHON) -m pip install \
 
 .PHONY: build-PreprocessorFunction build-AuthorizerFunction
 
+# The preprocessor bundles boto3 (the [aws] extra): it publishes with conditional PutObject
+# (If-Match / If-None-Match), which needs botocore >= 1.35.69, newer than some runtime images.
+# The authorizer only needs GetObject and uses the runtime's boto3.
 build-PreprocessorFunction:
-	$(call lambda_package,preprocessor)
+	$(call lambda_package,preprocessor,[aws])
 
 build-AuthorizerFunction:
-	$(call lambda_package,authorizer)
+	$(call lambda_package,authorizer,)
 
-# $(1): handler module name in lambdas/ (without .py).
+# $(1): handler module name in lambdas/ (without .py); $(2): extras to install, e.g. [aws].
 # pip builds the project from a temporary copy, so that setuptools' build/ and
 # *.egg-info never land in the working tree (which matters for
 # `sam build --build-in-source` and for builds by hand).
@@ -57,7 +60,7 @@ define lambda_package
 		if [ -e "$$f" ]; then cp "$$f" "$$src/"; fi; \
 	done; \
 	rm -rf "$$src/crlcheck/__pycache__"; \
-	$(PIP_INSTALL) --target "$(ARTIFACTS_DIR)" "$$src"
+	$(PIP_INSTALL) --target "$(ARTIFACTS_DIR)" "$$src$(2)"
 	rm -rf "$(ARTIFACTS_DIR)/bin"
 	cp lambdas/$(1).py "$(ARTIFACTS_DIR)/"
 endef

@@ -48,8 +48,12 @@ from crlcheck.errors import (
     UnsupportedCRLError,
     UnsupportedCRLExtensionError,
 )
+from crlcheck.events import parse_authorizer_event, parse_s3_event
+from crlcheck.responses import policy_response, simple_response
 from crlcheck.revset import CRLInfo, RevocationSet, RevokedEntry
 from crlcheck.serial import decode_serial, encode_serial, format_serial
+from crlcheck.settings import SettingsError
+from crlcheck.store import DocumentNotFoundError, DocumentSource, RevocationCache, plan_publication
 
 __all__ = [
     "CRL",
@@ -70,12 +74,16 @@ __all__ = [
     "CertificateParseError",
     "Decision",
     "DeltaCRLError",
+    "DocumentNotFoundError",
+    "DocumentSource",
     "EventError",
     "IndirectCRLError",
     "PartialCRLError",
     "Reason",
+    "RevocationCache",
     "RevocationSet",
     "RevokedEntry",
+    "SettingsError",
     "StorageError",
     "UnsupportedCRLError",
     "UnsupportedCRLExtensionError",
@@ -89,5 +97,10 @@ __all__ = [
     "load_certificates",
     "load_crl",
     "load_document",
+    "parse_authorizer_event",
+    "parse_s3_event",
+    "plan_publication",
+    "policy_response",
+    "simple_response",
     "verify_crl",
 ]

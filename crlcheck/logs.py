@@ -1,0 +1,229 @@
+"""Structured JSON log lines and CloudWatch embedded metrics (EMF), without dependencies.
+
+Each line written by :func:`write_line` is one JSON object on one line. In Lambda, stdout goes to
+CloudWatch Logs as one log event per line; a line whose ``_aws`` member follows the embedded
+metric format is also turned into metrics by CloudWatch, so the authorizer writes ONE line per
+decision that is both the decision's log record and its metrics (namespace ``crlcheck``):
+
+==================  ========  ======================  =========================================
+metric              unit      dimensions              value
+==================  ========  ======================  =========================================
+``Decisions``       Count     Outcome; Reason         1 per decision (Outcome ``allow``/``deny``)
+``Reloads``         Count     (none)                  documents reloaded for this request
+``S3Errors``        Count     (none)                  failed document reads for this request
+``CRLAgeSeconds``   Seconds   (none)                  age of the oldest loaded CRL (thisUpdate)
+``Preprocessed``    Count     Outcome                 1 per S3 record (published/unchanged/refused)
+==================  ========  ======================  =========================================
+
+Strings are passed through :func:`crlcheck.responses.sanitize` (no control characters, capped
+length) before encoding, and the certificate PEM is never part of a record.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final, TextIO
+
+import orjson
+
+from crlcheck.decision import Decision
+from crlcheck.events import AuthorizerEvent
+from crlcheck.responses import sanitize
+from crlcheck.revset import RevocationSet
+from crlcheck.serial import format_serial
+from crlcheck.store import RefreshReport
+
+__all__ = [
+    "NAMESPACE",
+    "Metric",
+    "decision_record",
+    "emf",
+    "error_record",
+    "write_line",
+]
+
+NAMESPACE: Final = "crlcheck"
+_MAX_STRING = 1024
+
+Metric = tuple[str, float, str]
+"""``(name, value, unit)`` of one metric, e.g. ``("Decisions", 1, "Count")``."""
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return sanitize(value, _MAX_STRING)
+    if isinstance(value, Mapping):
+        return {sanitize(str(k), 128): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | datetime):
+        return value
+    return sanitize(str(value), _MAX_STRING)
+
+
+def write_line(record: Mapping[str, object], stream: TextIO | None = None) -> None:
+    """Write ``record`` as one JSON line (strings sanitised) to ``stream`` (stdout by default)."""
+    out = sys.stdout if stream is None else stream
+    out.write(orjson.dumps(_clean(record), option=orjson.OPT_UTC_Z).decode("utf-8") + "\n")
+    out.flush()
+
+
+def emf(
+    timestamp: datetime,
+    metrics: Iterable[Metric],
+    *,
+    dimensions: Mapping[str, str] | None = None,
+    dimension_sets: Sequence[Sequence[str]] = ((),),
+) -> dict[str, Any]:
+    """The members that make a log record carry embedded metrics.
+
+    Args:
+        timestamp: The metrics' timestamp (aware datetime).
+        metrics: ``(name, value, unit)`` triples; all share ``dimension_sets``.
+        dimensions: Dimension values, by name (they become members of the record).
+        dimension_sets: Which dimension combinations to publish; ``((),)`` publishes the
+            metrics without dimensions.
+
+    Returns:
+        A dict to merge into the log record (``_aws`` plus the metric and dimension members).
+    """
+    metrics = list(metrics)
+    members: dict[str, Any] = dict(dimensions or {})
+    members.update({name: value for name, value, _unit in metrics})
+    members["_aws"] = {
+        "Timestamp": int(timestamp.timestamp() * 1000),
+        "CloudWatchMetrics": [
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [list(s) for s in dimension_sets],
+                "Metrics": [{"Name": name, "Unit": unit} for name, _value, unit in metrics],
+            }
+        ],
+    }
+    return members
+
+
+def _merge_emf(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Merge two :func:`emf` results into one record (several metric directives)."""
+    merged = {**first, **second}
+    merged["_aws"] = {
+        "Timestamp": first["_aws"]["Timestamp"],
+        "CloudWatchMetrics": first["_aws"]["CloudWatchMetrics"]
+        + second["_aws"]["CloudWatchMetrics"],
+    }
+    return merged
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def decision_record(
+    decision: Decision,
+    *,
+    now: datetime,
+    event: AuthorizerEvent | None = None,
+    report: RefreshReport | None = None,
+    sets: Sequence[RevocationSet] = (),
+    extra: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """The log record (with EMF metrics) of one authorizer decision.
+
+    Args:
+        decision: The decision.
+        now: The decision time.
+        event: The parsed event, when it parsed.
+        report: What the cache refresh before the decision did, if it ran.
+        sets: The revocation sets the decision was made against (for ``CRLAgeSeconds``).
+        extra: More members (e.g. the Lambda request id, the duration).
+
+    Returns:
+        The record for :func:`write_line`.
+    """
+    failures = report.failures if report is not None else ()
+    store_errors = sum(1 for f in failures if f.stage == "fetch")
+    severe = decision.reason.value in ("store_unavailable", "internal_error")
+    record: dict[str, Any] = {
+        "level": "ERROR" if severe else "INFO",
+        "message": "decision",
+        "time": _iso(now),
+        "allowed": decision.allowed,
+        "reason": decision.reason.value,
+        "detail": decision.message,
+        "serial": format_serial(decision.serial) if decision.serial is not None else None,
+        "issuer": decision.issuer,
+        "crl_number": str(decision.crl_number) if decision.crl_number is not None else None,
+        "revocation_date": _iso(decision.revocation_date),
+        "revocation_reason": decision.revocation_reason,
+    }
+    if event is not None:
+        record.update(
+            event_kind=event.kind.value,
+            resource=event.resource_arn,
+            request_id=event.request_id,
+            source_ip=event.source_ip,
+        )
+    if report is not None:
+        record["documents"] = {
+            "checked": len(report.checked),
+            "reloaded": list(report.reloaded),
+            "unusable": list(report.unusable),
+            "failures": [
+                {"key": f.key, "reason": f.reason, "message": f.message, "kept": f.kept}
+                for f in failures
+            ],
+        }
+    record.update(extra or {})
+    decisions = emf(
+        now,
+        [("Decisions", 1, "Count")],
+        dimensions={
+            "Outcome": "allow" if decision.allowed else "deny",
+            "Reason": decision.reason.value,
+        },
+        dimension_sets=(("Outcome",), ("Reason",)),
+    )
+    store: list[Metric] = [
+        ("Reloads", len(report.reloaded) if report is not None else 0, "Count"),
+        ("S3Errors", store_errors, "Count"),
+    ]
+    if sets:
+        oldest = min(s.info.this_update for s in sets)
+        store.append(("CRLAgeSeconds", max((now - oldest).total_seconds(), 0.0), "Seconds"))
+    return {**record, **_merge_emf(decisions, emf(now, store))}
+
+
+def error_record(
+    message: str,
+    exc: BaseException,
+    *,
+    now: datetime,
+    extra: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """A log record for an exception: its type, message and the last lines of its traceback.
+
+    A traceback shows source lines and exception messages, never local variables, so the
+    certificate PEM does not end up in it.
+    """
+    lines = [
+        line.rstrip()
+        for chunk in traceback.format_exception(exc)
+        for line in chunk.splitlines()
+        if line.strip()
+    ]
+    record: dict[str, Any] = {
+        "level": "ERROR",
+        "message": message,
+        "time": _iso(now),
+        "error_type": type(exc).__name__,
+        "error": str(exc),
+        "traceback": lines[-40:],
+    }
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str):
+        record["error_reason"] = reason
+    record.update(extra or {})
+    return record

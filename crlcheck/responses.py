@@ -1,0 +1,147 @@
+"""Lambda authorizer responses, deny by default.
+
+Two formats exist (see the API Gateway documentation on Lambda authorizer output):
+
+* the **IAM policy** response, which every API type accepts::
+
+    {"principalId": "...",
+     "policyDocument": {"Version": "2012-10-17",
+                        "Statement": [{"Action": "execute-api:Invoke",
+                                       "Effect": "Allow" | "Deny",
+                                       "Resource": "<methodArn or routeArn>"}]},
+     "context": {...}}
+
+* the **simple** response, only for HTTP APIs with payload format 2.0 and simple responses
+  enabled: ``{"isAuthorized": true | false, "context": {...}}``.
+
+Both builders deny unless told ``allow=True``. ``context`` values reach the backend (and can be
+mapped into request headers), so they are restricted to strings, numbers and booleans, and every
+string is passed through :func:`sanitize`: control characters (CR and LF above all), Unicode line
+separators and format characters are replaced by ``?`` and the length is capped, so a crafted
+certificate name cannot inject a header or a log line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from crlcheck.decision import Decision
+from crlcheck.serial import format_serial
+
+__all__ = [
+    "MAX_CONTEXT_VALUE",
+    "ContextValue",
+    "decision_context",
+    "policy_response",
+    "sanitize",
+    "simple_response",
+]
+
+ContextValue = str | int | float | bool
+
+MAX_CONTEXT_VALUE: Final = 256
+
+# C0 and C1 controls (CR, LF, NUL, ESC, NEL...), lone surrogates (which JSON encoders refuse),
+# zero-width and bidirectional format characters, line/paragraph separators, BOM, specials.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ud800-\udfff\ufeff\ufff9-\ufffb]"
+)
+
+
+def sanitize(value: object, limit: int = MAX_CONTEXT_VALUE) -> str:
+    """Make a value safe to echo into a response context, a header or a log line.
+
+    Args:
+        value: Any value; non-strings are converted with ``str``.
+        limit: Maximum length of the result, in characters (at least 4).
+
+    Returns:
+        The text with unsafe characters replaced by ``?``, truncated to ``limit`` characters
+        (ending in ``...`` when it was cut).
+    """
+    text = _UNSAFE.sub("?", value if isinstance(value, str) else str(value))
+    if len(text) > limit:
+        text = text[: max(limit - 3, 1)] + "..."
+    return text
+
+
+def _clean_context(context: Mapping[str, object] | None) -> dict[str, ContextValue]:
+    clean: dict[str, ContextValue] = {}
+    for key, value in (context or {}).items():
+        if value is None:
+            continue  # API Gateway rejects null context values; leave the key out.
+        if isinstance(value, bool | int | float):
+            clean[sanitize(key, 64)] = value
+        else:
+            clean[sanitize(key, 64)] = sanitize(value)
+    return clean
+
+
+def policy_response(
+    *,
+    resource: str,
+    principal_id: str = "unknown",
+    allow: bool = False,
+    context: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """Build an IAM policy authorizer response (REST APIs and HTTP APIs).
+
+    Args:
+        resource: The ``methodArn``/``routeArn`` the statement applies to (``"*"`` when the
+            event had none: a Deny on everything is still a deny).
+        principal_id: The caller's identity as logged by API Gateway.
+        allow: True to allow; the default is to deny.
+        context: Values passed to the backend; ``None`` values are dropped and strings
+            sanitised.
+
+    Returns:
+        The response dict, ready to return from the handler.
+    """
+    return {
+        "principalId": sanitize(principal_id, 128) or "unknown",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow" if allow is True else "Deny",
+                    "Resource": resource,
+                }
+            ],
+        },
+        "context": _clean_context(context),
+    }
+
+
+def simple_response(
+    *, allow: bool = False, context: Mapping[str, object] | None = None
+) -> dict[str, Any]:
+    """Build an HTTP API simple authorizer response (payload format 2.0 only).
+
+    Args:
+        allow: True to allow; the default is to deny.
+        context: As for :func:`policy_response`.
+
+    Returns:
+        ``{"isAuthorized": ..., "context": {...}}``.
+    """
+    return {"isAuthorized": allow is True, "context": _clean_context(context)}
+
+
+def decision_context(decision: Decision) -> dict[str, ContextValue]:
+    """The ``context`` of a response for ``decision``: reason and certificate details.
+
+    Serials are openssl-style hex text (:func:`crlcheck.format_serial`) and CRL numbers decimal
+    text: both can exceed what a JSON number holds exactly.
+    """
+    context: dict[str, object] = {
+        "reason": decision.reason.value,
+        "serial": format_serial(decision.serial) if decision.serial is not None else None,
+        "issuer": decision.issuer,
+        "crl_number": str(decision.crl_number) if decision.crl_number is not None else None,
+        "revocation_reason": decision.revocation_reason,
+    }
+    return _clean_context(context)

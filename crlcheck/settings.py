@@ -1,0 +1,205 @@
+"""Lambda settings: the one place crlcheck reads environment variables.
+
+Each function's settings are a frozen dataclass built once per container by ``from_environ``,
+which validates every value, so a misconfiguration is one clear :class:`SettingsError` at the
+first invocation instead of odd behaviour later. The variable names match ``template.yaml``.
+
+Authorizer:
+
+=================================  =========  ====================================================
+variable                           default    meaning
+=================================  =========  ====================================================
+``CRLCHECK_BUCKET``                required   bucket holding the documents
+``CRLCHECK_DOCUMENT_KEYS``         required   comma-separated document keys, one per CRL issuer
+``CRLCHECK_REVALIDATE_SECONDS``    ``0``      minimum seconds between revalidations of a document
+``CRLCHECK_STALE_GRACE_SECONDS``   ``0``      seconds past nextUpdate a CRL may still allow
+``CRLCHECK_RESPONSE_FORMAT``       ``policy`` ``policy`` (IAM policy) or ``simple`` (HTTP API 2.0)
+=================================  =========  ====================================================
+
+Preprocessor:
+
+=================================  =========  ====================================================
+variable                           default    meaning
+=================================  =========  ====================================================
+``CRLCHECK_TRUSTSTORE_KEY``        required   key of the PEM bundle of CRL signer certificates
+``CRLCHECK_TRUSTSTORE_BUCKET``     (event's)  bucket of the truststore
+``CRLCHECK_OUTPUT_PREFIX``         ``""``     prefix for documents; empty: next to the CRL
+``CRLCHECK_CLOCK_SKEW_SECONDS``    ``300``    how far in the future a CRL's thisUpdate may be
+=================================  =========  ====================================================
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from crlcheck.errors import CRLCheckError
+
+__all__ = ["AuthorizerSettings", "PreprocessorSettings", "ResponseFormat", "SettingsError"]
+
+ResponseFormat = Literal["policy", "simple"]
+
+# S3 bucket naming rules, simplified: 3-63 characters of lowercase letters, digits, dots and
+# hyphens, starting and ending with a letter or digit.
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_MAX_KEY_BYTES = 1024  # S3's limit on key length.
+
+
+class SettingsError(CRLCheckError):
+    """An environment variable is missing or has an invalid value.
+
+    Attributes:
+        variable: The variable's name.
+    """
+
+    reason = "misconfigured"
+
+    def __init__(self, message: str, *, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
+def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is not set", variable=name)
+    return value
+
+
+def _bucket(value: str, name: str) -> str:
+    if not _BUCKET_RE.match(value):
+        raise SettingsError(f"{name}={value!r} is not a valid S3 bucket name", variable=name)
+    return value
+
+
+def _key(value: str, name: str) -> str:
+    if len(value.encode("utf-8")) > _MAX_KEY_BYTES:
+        raise SettingsError(f"{name}: key {value[:40]!r}... is too long for S3", variable=name)
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name}={text!r} is not a number of seconds", variable=name) from None
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(f"{name}={text!r} must be a finite number >= 0", variable=name)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerSettings:
+    """Settings of the authorizer function.
+
+    Attributes:
+        bucket: The bucket holding the documents.
+        document_keys: The document keys, one per CRL issuer.
+        revalidate_seconds: Minimum seconds between two revalidations of a loaded document.
+        stale_grace: How long past nextUpdate a CRL may still allow.
+        response_format: ``"policy"``, or ``"simple"`` for HTTP API payload 2.0 events.
+    """
+
+    bucket: str
+    document_keys: tuple[str, ...]
+    revalidate_seconds: float = 0.0
+    stale_grace: timedelta = timedelta(0)
+    response_format: ResponseFormat = "policy"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> AuthorizerSettings:
+        """Read and validate the authorizer settings.
+
+        Args:
+            environ: The variables to read; ``os.environ`` by default.
+
+        Raises:
+            SettingsError: A variable is missing or invalid.
+        """
+        env = _environ(environ)
+        bucket = _bucket(_required(env, "CRLCHECK_BUCKET"), "CRLCHECK_BUCKET")
+        raw_keys = _required(env, "CRLCHECK_DOCUMENT_KEYS")
+        keys = tuple(k.strip() for k in raw_keys.split(","))
+        if not all(keys):
+            raise SettingsError(
+                "CRLCHECK_DOCUMENT_KEYS has an empty entry", variable="CRLCHECK_DOCUMENT_KEYS"
+            )
+        if len(set(keys)) != len(keys):
+            raise SettingsError(
+                "CRLCHECK_DOCUMENT_KEYS lists a key twice", variable="CRLCHECK_DOCUMENT_KEYS"
+            )
+        for key in keys:
+            _key(key, "CRLCHECK_DOCUMENT_KEYS")
+        response_format = env.get("CRLCHECK_RESPONSE_FORMAT", "").strip() or "policy"
+        if response_format not in ("policy", "simple"):
+            raise SettingsError(
+                f"CRLCHECK_RESPONSE_FORMAT={response_format!r} must be 'policy' or 'simple'",
+                variable="CRLCHECK_RESPONSE_FORMAT",
+            )
+        return cls(
+            bucket=bucket,
+            document_keys=keys,
+            revalidate_seconds=_seconds(env, "CRLCHECK_REVALIDATE_SECONDS", 0.0),
+            stale_grace=timedelta(seconds=_seconds(env, "CRLCHECK_STALE_GRACE_SECONDS", 0.0)),
+            response_format="simple" if response_format == "simple" else "policy",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreprocessorSettings:
+    """Settings of the preprocessor function.
+
+    Attributes:
+        truststore_key: Key of the PEM bundle of certificates that may sign CRLs.
+        truststore_bucket: Bucket of the truststore; None means the bucket of each event record.
+        output_prefix: Prefix of document keys; empty writes each document next to its CRL.
+        clock_skew: How far in the future a CRL's thisUpdate may be.
+    """
+
+    truststore_key: str
+    truststore_bucket: str | None = None
+    output_prefix: str = ""
+    clock_skew: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> PreprocessorSettings:
+        """Read and validate the preprocessor settings.
+
+        Args:
+            environ: The variables to read; ``os.environ`` by default.
+
+        Raises:
+            SettingsError: A variable is missing or invalid.
+        """
+        env = _environ(environ)
+        prefix = env.get("CRLCHECK_OUTPUT_PREFIX", "").strip()
+        truststore_bucket = env.get("CRLCHECK_TRUSTSTORE_BUCKET", "").strip()
+        if prefix.startswith("/"):
+            raise SettingsError(
+                f"CRLCHECK_OUTPUT_PREFIX={prefix!r} must not start with '/'",
+                variable="CRLCHECK_OUTPUT_PREFIX",
+            )
+        return cls(
+            truststore_key=_key(
+                _required(env, "CRLCHECK_TRUSTSTORE_KEY"), "CRLCHECK_TRUSTSTORE_KEY"
+            ),
+            truststore_bucket=(
+                _bucket(truststore_bucket, "CRLCHECK_TRUSTSTORE_BUCKET")
+                if truststore_bucket
+                else None
+            ),
+            output_prefix=_key(prefix, "CRLCHECK_OUTPUT_PREFIX"),
+            clock_skew=timedelta(seconds=_seconds(env, "CRLCHECK_CLOCK_SKEW_SECONDS", 300.0)),
+        )

@@ -1,0 +1,515 @@
+"""The document store interface and the authorizer's ETag-revalidated cache (pure: no boto3).
+
+Theory of operation
+-------------------
+The authorizer keeps, per document key, the last good :class:`~crlcheck.RevocationSet` it loaded
+together with the ETag of the body it came from. :meth:`RevocationCache.refresh` revalidates each
+key with ONE conditional read (``If-None-Match: <etag>``, see :class:`DocumentSource`): an
+unchanged document costs a request and no download; a changed one is downloaded, parsed with
+``check_order="lazy"`` (so a large document does not delay the request that loads it), and
+replaces the old set.
+
+Failures never make things worse than they were:
+
+* a fetch that fails (throttling, 5xx, timeout, access denied, deleted document) keeps the last
+  good set for that key;
+* a new body that does not parse keeps the last good set, and its ETag is remembered so that the
+  same bad body is not downloaded again on every request (the next read is conditional on the
+  bad ETag and costs nothing until the document changes);
+* a key that has never loaded is reported unusable and contributes no set, so certificates of
+  that issuer are denied (``no_covering_crl``).
+
+Whether a kept set may still *allow* is not decided here: a set carries its CRL's nextUpdate and
+:func:`crlcheck.decide` refuses stale sets (past nextUpdate plus the configured grace). So "keep
+the last good set" can never extend trust beyond what the CRL itself grants.
+
+The snapshot of sets is replaced with one assignment after a refresh has built the new one, so a
+reader (another thread, or a re-entrant call) sees either the old or the new sets of every key,
+never a half-updated mixture.
+
+The minimum revalidation interval trades S3 requests for bounded staleness: with interval ``N``
+a warm container revalidates a key at most once every ``N`` seconds (measured on a monotonic
+clock from the last attempt, successful or not), so a revocation published to S3 is seen at most
+``N`` seconds late. The default ``0`` revalidates on every request. A key with no usable set is
+retried on every refresh regardless of the interval: until it loads, its certificates are denied.
+
+Publishing is the preprocessor's side, also pure: :func:`plan_publication` verifies a CRL and
+decides with :func:`check_publication` whether its document may replace the published one
+(rollback protection, idempotent redelivery); the adapter does the reads and the write.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Final, Literal, Protocol
+
+from cryptography import x509
+
+from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_crl, verify_crl
+from crlcheck.document import dump_document, load_document
+from crlcheck.errors import (
+    CacheFormatError,
+    CRLCheckError,
+    CRLRollbackError,
+    EventError,
+    StorageError,
+)
+from crlcheck.revset import CRLInfo, RevocationSet
+
+__all__ = [
+    "NOT_MODIFIED",
+    "CachedDocument",
+    "DocumentNotFoundError",
+    "DocumentSource",
+    "DocumentTooLargeError",
+    "Fetched",
+    "NotModified",
+    "Publication",
+    "PublicationAction",
+    "RefreshFailure",
+    "RefreshReport",
+    "RevocationCache",
+    "check_publication",
+    "document_key",
+    "plan_publication",
+]
+
+
+class DocumentNotFoundError(StorageError):
+    """The document does not exist, or the store refuses to say (access denied).
+
+    Without ``s3:ListBucket`` S3 answers a GET of a missing key with 403 AccessDenied rather than
+    404, so the two cannot be told apart and are treated alike: not retryable, the key unusable
+    until it appears.
+
+    Attributes:
+        key: The document key.
+    """
+
+    reason = "document_missing"
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message, retryable=False)
+        self.key = key
+
+
+class DocumentTooLargeError(CacheFormatError):
+    """The stored document is larger than the reader accepts; it was not downloaded.
+
+    A source raises it after reading the object's size and before its body, so that one huge
+    object cannot exhaust the authorizer's memory. The cache then treats the document like a
+    corrupt one: the last good set keeps serving and the same object is not fetched again.
+
+    Attributes:
+        key: The document key.
+        etag: The ETag of the refused object.
+        size: Its size in bytes.
+    """
+
+    reason = "document_too_large"
+
+    def __init__(self, message: str, *, key: str, etag: str, size: int) -> None:
+        super().__init__(message)
+        self.key = key
+        self.etag = etag
+        self.size = size
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """The stored document still has the ETag the caller holds (HTTP 304)."""
+
+
+NOT_MODIFIED: Final = NotModified()
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A document body and the ETag that identifies it."""
+
+    body: bytes
+    etag: str
+
+
+class DocumentSource(Protocol):
+    """Where documents come from (S3 in production: :class:`crlcheck.s3.S3DocumentSource`)."""
+
+    def fetch(self, key: str, etag: str | None) -> NotModified | Fetched:
+        """Read ``key`` unless it still has ``etag``.
+
+        Args:
+            key: The document key.
+            etag: The ETag the caller holds, or None to read unconditionally.
+
+        Returns:
+            :data:`NOT_MODIFIED` when the document still has ``etag``; else its body and ETag.
+
+        Raises:
+            DocumentNotFoundError: The document is missing or not readable.
+            DocumentTooLargeError: The document is over the size the source accepts.
+            StorageError: Any other failure; ``retryable`` says whether it may pass.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CachedDocument:
+    """The last good revocation set of one document key.
+
+    Attributes:
+        key: The document key.
+        revset: The revocation set loaded from it.
+        etag: The ETag of the body ``revset`` was loaded from.
+        loaded_at: Monotonic time at which it was loaded.
+    """
+
+    key: str
+    revset: RevocationSet
+    etag: str
+    loaded_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshFailure:
+    """A key whose revalidation failed during a refresh.
+
+    Attributes:
+        key: The document key.
+        reason: The error's reason code (e.g. ``store_unavailable``, ``document_missing``,
+            ``document_invalid``).
+        message: One line for the logs.
+        retryable: Whether the store said the fault may pass.
+        kept: True when the key's last good set keeps serving; False when the key has none.
+        stage: ``"fetch"`` when reading from the store failed, ``"load"`` when the body it
+            returned is not a valid document.
+    """
+
+    key: str
+    reason: str
+    message: str
+    retryable: bool
+    kept: bool
+    stage: Literal["fetch", "load"] = "fetch"
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReport:
+    """What one :meth:`RevocationCache.refresh` did.
+
+    Attributes:
+        checked: Keys that were revalidated (a fetch was attempted).
+        reloaded: Keys whose set was replaced by a new one.
+        failures: Keys whose revalidation failed.
+        unusable: Keys that have no set after this refresh.
+    """
+
+    checked: tuple[str, ...] = ()
+    reloaded: tuple[str, ...] = ()
+    failures: tuple[RefreshFailure, ...] = ()
+    unusable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    documents: Mapping[str, CachedDocument]
+    sets: tuple[RevocationSet, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _BadBody:
+    """A body that failed to load, remembered so it is not downloaded again."""
+
+    etag: str
+    reason: str
+    message: str
+
+
+class RevocationCache:
+    """Revocation sets of several documents, revalidated by ETag (see the module notes).
+
+    Args:
+        source: Where the documents are read from.
+        keys: The document keys, one per CRL issuer (at least one, no duplicates).
+        revalidate_seconds: Minimum seconds between two revalidations of a loaded key; 0 (the
+            default) revalidates on every :meth:`refresh`.
+
+    Raises:
+        ValueError: If ``keys`` is empty or has duplicates, or ``revalidate_seconds`` is
+            negative or not finite.
+    """
+
+    def __init__(
+        self,
+        source: DocumentSource,
+        keys: Iterable[str],
+        *,
+        revalidate_seconds: float = 0.0,
+    ) -> None:
+        self._keys = tuple(keys)
+        if not self._keys:
+            raise ValueError("at least one document key is required")
+        if len(set(self._keys)) != len(self._keys):
+            raise ValueError("document keys must be unique")
+        if not math.isfinite(revalidate_seconds) or revalidate_seconds < 0:
+            raise ValueError("revalidate_seconds must be a finite number >= 0")
+        self._source = source
+        self._interval = revalidate_seconds
+        self._snapshot = _Snapshot(MappingProxyType({}), ())
+        self._attempted: dict[str, float] = {}
+        self._bad: dict[str, _BadBody] = {}
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The document keys, in configuration order."""
+        return self._keys
+
+    def sets(self) -> tuple[RevocationSet, ...]:
+        """The current revocation sets (one per usable key), for :func:`crlcheck.decide`."""
+        return self._snapshot.sets
+
+    def documents(self) -> Mapping[str, CachedDocument]:
+        """The current cached documents by key (read-only)."""
+        return self._snapshot.documents
+
+    def unusable(self) -> tuple[str, ...]:
+        """Keys that have no set."""
+        documents = self._snapshot.documents
+        return tuple(k for k in self._keys if k not in documents)
+
+    def refresh(self, now: float) -> RefreshReport:
+        """Revalidate every key that is due, with one conditional fetch each.
+
+        Args:
+            now: The current monotonic time in seconds (e.g. ``time.monotonic()``); used only
+                for the revalidation interval.
+
+        Returns:
+            What was checked, reloaded, and what failed. Store and document failures
+            (:class:`CRLCheckError`) are reported, never raised: the previous set of a failing
+            key keeps serving. Any other exception (a bug in a source) propagates, and the
+            sets stay as they were before the call.
+        """
+        current = self._snapshot.documents
+        documents = dict(current)
+        checked: list[str] = []
+        reloaded: list[str] = []
+        failures: list[RefreshFailure] = []
+        for key in self._keys:
+            cached = documents.get(key)
+            last = self._attempted.get(key)
+            if cached is not None and last is not None and now - last < self._interval:
+                continue
+            checked.append(key)
+            self._attempted[key] = now
+            bad = self._bad.get(key)
+            held = bad.etag if bad is not None else cached.etag if cached is not None else None
+            try:
+                result = self._source.fetch(key, held)
+            except DocumentTooLargeError as exc:
+                self._bad[key] = _BadBody(exc.etag, exc.reason, exc.message)
+                failures.append(_failure(key, exc, kept=cached is not None, stage="load"))
+                continue
+            except CRLCheckError as exc:
+                failures.append(_failure(key, exc, kept=cached is not None))
+                continue
+            if isinstance(result, NotModified):
+                if held is None:
+                    failures.append(
+                        RefreshFailure(
+                            key,
+                            "store_unavailable",
+                            "the store answered 'not modified' to an unconditional read",
+                            retryable=True,
+                            kept=cached is not None,
+                        )
+                    )
+                elif bad is not None:
+                    # Still the body that failed to load: keep reporting it, download nothing.
+                    failures.append(
+                        RefreshFailure(
+                            key,
+                            bad.reason,
+                            bad.message,
+                            retryable=False,
+                            kept=cached is not None,
+                            stage="load",
+                        )
+                    )
+                continue
+            if cached is not None and bad is None and result.etag == cached.etag:
+                continue  # A source that ignores If-None-Match: same body, nothing to parse.
+            try:
+                revset = load_document(result.body, check_order="lazy")
+            except CRLCheckError as exc:
+                self._bad[key] = _BadBody(result.etag, exc.reason, exc.message)
+                failures.append(_failure(key, exc, kept=cached is not None, stage="load"))
+                continue
+            self._bad.pop(key, None)
+            documents[key] = CachedDocument(key, revset, result.etag, now)
+            reloaded.append(key)
+        if reloaded:
+            # One assignment publishes the new snapshot: readers see all old or all new sets.
+            self._snapshot = _Snapshot(
+                MappingProxyType(documents),
+                tuple(documents[k].revset for k in self._keys if k in documents),
+            )
+        return RefreshReport(
+            checked=tuple(checked),
+            reloaded=tuple(reloaded),
+            failures=tuple(failures),
+            unusable=self.unusable(),
+        )
+
+
+def _failure(
+    key: str, exc: CRLCheckError, *, kept: bool, stage: Literal["fetch", "load"] = "fetch"
+) -> RefreshFailure:
+    retryable = exc.retryable if isinstance(exc, StorageError) else False
+    return RefreshFailure(key, exc.reason, exc.message, retryable=retryable, kept=kept, stage=stage)
+
+
+PublicationAction = Literal["publish", "unchanged"]
+
+
+def check_publication(published: CRLInfo | None, offered: CRLInfo) -> PublicationAction:
+    """Decide whether a newly verified CRL may replace the published document.
+
+    The rules keep a good document from being replaced by a worse one and make redelivered
+    events harmless:
+
+    * nothing published (or a document of another issuer: its numbers are not comparable) →
+      ``"publish"``;
+    * both CRLs have a cRLNumber (RFC 5280 §5.2.3: monotonically increasing per issuer and
+      scope): a lower number is a rollback; an equal number is the same CRL only if the source
+      bytes are identical (``"unchanged"``), otherwise the CA issued two different CRLs under
+      one number, or the CRL was re-encoded, and the published one is kept;
+    * otherwise thisUpdate is compared the same way.
+
+    Args:
+        published: The metadata of the currently published document, or None.
+        offered: The metadata of the verified CRL that would replace it.
+
+    Returns:
+        ``"publish"`` or ``"unchanged"`` (the same CRL is already published).
+
+    Raises:
+        CRLRollbackError: The offered CRL is older than the published one, or claims its
+            number/time with different content.
+    """
+    if published is None or published.issuer_der != offered.issuer_der:
+        return "publish"
+    if published.crl_number is not None and offered.crl_number is not None:
+        what = "CRL number"
+        order = _compare(offered.crl_number, published.crl_number)
+        old_text, new_text = str(published.crl_number), str(offered.crl_number)
+    else:
+        what = "thisUpdate"
+        order = _compare(offered.this_update.timestamp(), published.this_update.timestamp())
+        old_text = published.this_update.isoformat()
+        new_text = offered.this_update.isoformat()
+    if order > 0:
+        return "publish"
+    if order == 0:
+        if offered.source_sha256 == published.source_sha256:
+            return "unchanged"
+        raise CRLRollbackError(
+            f"a different CRL with the same {what} {new_text} is already published; "
+            "keeping the published one",
+            published=old_text,
+            offered=new_text,
+        )
+    raise CRLRollbackError(
+        f"the CRL's {what} {new_text} is older than the published {old_text}; refusing rollback",
+        published=old_text,
+        offered=new_text,
+    )
+
+
+def _compare(a: float, b: float) -> int:
+    return (a > b) - (a < b)
+
+
+DOCUMENT_SUFFIX: Final = ".cache.json"
+
+
+def document_key(crl_key: str, prefix: str = "") -> str:
+    """The key of the document made from the CRL at ``crl_key``.
+
+    The CRL key's extension (``.crl``, ``.der``, ``.pem``...) is replaced by ``.cache.json``:
+    ``crls/ca.crl`` → ``crls/ca.cache.json``. With a prefix the CRL's path is kept under it, so
+    CRLs of the same name in different folders cannot collide: prefix ``docs/`` gives
+    ``docs/crls/ca.cache.json``.
+
+    Raises:
+        EventError: ``crl_key`` is itself a document (processing it would write
+            ``*.cache.cache.json`` and, with a careless trigger, loop forever).
+    """
+    if crl_key.endswith(DOCUMENT_SUFFIX):
+        raise EventError(f"refusing to process {crl_key!r}: it is a crlcheck document")
+    folder, _, name = crl_key.rpartition("/")
+    stem, dot, _ext = name.rpartition(".")
+    if not dot or not stem:
+        stem = name  # No extension (or a dotfile): append the suffix.
+    return prefix + (folder + "/" if folder else "") + stem + DOCUMENT_SUFFIX
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """The outcome of :func:`plan_publication`.
+
+    Attributes:
+        action: ``"publish"`` (write ``document``) or ``"unchanged"`` (the same CRL is already
+            published: a redelivered event; write nothing).
+        revset: The verified revocation set.
+        document: The document to write (empty when ``action`` is ``"unchanged"``).
+        published: Metadata of the document that was published before, if any was readable.
+        replaced_invalid: True when a published document existed but did not load (it is
+            replaced: any verified CRL is better than a corrupt document).
+    """
+
+    action: PublicationAction
+    revset: RevocationSet
+    document: bytes
+    published: CRLInfo | None
+    replaced_invalid: bool = False
+
+
+def plan_publication(
+    crl_data: bytes,
+    signers: Iterable[x509.Certificate],
+    *,
+    now: datetime,
+    published: bytes | None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> Publication:
+    """Verify a CRL and decide whether its document replaces the published one.
+
+    Args:
+        crl_data: The CRL bytes (DER or PEM).
+        signers: Candidate CRL signer certificates (the truststore).
+        now: The evaluation time (aware datetime).
+        published: The bytes of the currently published document, or None when there is none.
+        clock_skew: How far in the future thisUpdate may be.
+
+    Returns:
+        The plan, with the document to write when ``action`` is ``"publish"``.
+
+    Raises:
+        CRLError: The CRL is refused (malformed, bad signature, stale, unsupported...), or
+            :class:`CRLRollbackError` when it is older than the published one.
+    """
+    revset = verify_crl(load_crl(crl_data), signers, now=now, clock_skew=clock_skew)
+    published_info: CRLInfo | None = None
+    invalid = False
+    if published is not None:
+        try:
+            published_info = load_document(published, check_order="lazy").info
+        except CacheFormatError:
+            invalid = True
+    action = check_publication(published_info, revset.info)
+    document = dump_document(revset, generated_at=now) if action == "publish" else b""
+    return Publication(action, revset, document, published_info, invalid)

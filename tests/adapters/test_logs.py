@@ -1,0 +1,136 @@
+"""crlcheck.logs: one JSON line per record, valid embedded metric format, nothing unsafe."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+from crlcheck import Decision, Reason, load_document
+from crlcheck.events import parse_authorizer_event
+from crlcheck.logs import NAMESPACE, decision_record, emf, error_record, write_line
+from crlcheck.store import RefreshFailure, RefreshReport
+from tests.pki import CA, NOW, T0
+from tests.serverless import load_event, make_document
+
+
+def _line(record: dict[str, Any]) -> dict[str, Any]:
+    stream = io.StringIO()
+    write_line(record, stream)
+    text = stream.getvalue()
+    assert text.endswith("\n")
+    assert text.count("\n") == 1  # One record, one line.
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def _check_emf(record: dict[str, Any]) -> dict[str, str]:
+    """Check the EMF rules we rely on; return {metric name: unit}."""
+    aws = record["_aws"]
+    assert isinstance(aws["Timestamp"], int)
+    units: dict[str, str] = {}
+    for directive in aws["CloudWatchMetrics"]:
+        assert directive["Namespace"] == NAMESPACE
+        for dimension_set in directive["Dimensions"]:
+            for name in dimension_set:
+                assert isinstance(record[name], str)  # Dimension values are root members.
+        for metric in directive["Metrics"]:
+            assert isinstance(record[metric["Name"]], int | float)
+            units[metric["Name"]] = metric["Unit"]
+    return units
+
+
+def test_write_line_sanitises_strings() -> None:
+    record = _line({"a": "x\r\ny", "b": ["\ud800", {"c\n": "z" * 5000}], "t": NOW, "n": None})
+    assert record["a"] == "x??y"
+    assert record["b"][0] == "?"
+    assert len(record["b"][1]["c?"]) == 1024
+    assert record["t"] == "2026-01-15T00:00:00Z"
+    assert record["n"] is None
+
+
+def test_emf_members() -> None:
+    members = emf(
+        NOW,
+        [("Decisions", 1, "Count")],
+        dimensions={"Outcome": "deny"},
+        dimension_sets=(("Outcome",),),
+    )
+    record = _line(members)
+    assert _check_emf(record) == {"Decisions": "Count"}
+    assert record["_aws"]["Timestamp"] == int(NOW.timestamp() * 1000)
+    assert record["Outcome"] == "deny"
+
+
+def test_decision_record(ca: CA) -> None:
+    pem = ca.issue_cert("logged", serial=0xABCD).pem
+    event = parse_authorizer_event(load_event("rest-request-mtls.json", pem))
+    revset = load_document(make_document(ca, ca.make_crl([0xABCD], number=3), now=NOW))
+    decision = Decision(
+        False,
+        Reason.REVOKED,
+        "certificate is revoked",
+        serial=0xABCD,
+        issuer="CN=x\r\nInjected: 1",
+        crl_number=3,
+        revocation_date=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+        revocation_reason="keyCompromise",
+    )
+    report = RefreshReport(
+        checked=("a", "b"),
+        reloaded=("a",),
+        failures=(
+            RefreshFailure("b", "store_unavailable", "SlowDown", retryable=True, kept=True),
+            RefreshFailure(
+                "c", "document_invalid", "bad", retryable=False, kept=True, stage="load"
+            ),
+        ),
+    )
+    record = _line(
+        decision_record(
+            decision, now=NOW, event=event, report=report, sets=[revset], extra={"duration_ms": 1.5}
+        )
+    )
+    assert _check_emf(record) == {
+        "Decisions": "Count",
+        "Reloads": "Count",
+        "S3Errors": "Count",
+        "CRLAgeSeconds": "Seconds",
+    }
+    assert record["Outcome"] == "deny"
+    assert record["Reason"] == "revoked"
+    assert (record["Decisions"], record["Reloads"], record["S3Errors"]) == (1, 1, 1)
+    assert record["CRLAgeSeconds"] == (NOW - T0).total_seconds()
+    assert record["serial"] == "ABCD"
+    assert record["issuer"] == "CN=x??Injected: 1"
+    assert record["crl_number"] == "3"
+    assert record["revocation_date"] == "2025-12-01T00:00:00Z"
+    assert record["event_kind"] == "rest"
+    assert record["request_id"] == "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    assert record["documents"]["failures"][0]["key"] == "b"
+    assert record["duration_ms"] == 1.5
+    assert record["level"] == "INFO"
+    text = json.dumps(record)
+    assert "BEGIN CERTIFICATE" not in text
+    assert pem.decode().splitlines()[1] not in text
+
+
+def test_decision_record_without_sets_has_no_age() -> None:
+    record = _line(decision_record(Decision.deny(Reason.STORE_UNAVAILABLE, "x"), now=NOW))
+    units = _check_emf(record)
+    assert "CRLAgeSeconds" not in units
+    assert record["level"] == "ERROR"
+    assert record["Reloads"] == 0
+
+
+def test_error_record() -> None:
+    try:
+        raise ValueError("boom\nsecond line")
+    except ValueError as exc:
+        record = _line(error_record("failed", exc, now=NOW, extra={"k": "v"}))
+    assert record["level"] == "ERROR"
+    assert record["error_type"] == "ValueError"
+    assert record["error"] == "boom?second line"
+    assert any("raise ValueError" in line for line in record["traceback"])
+    assert record["k"] == "v"

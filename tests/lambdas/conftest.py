@@ -1,0 +1,66 @@
+"""Fixtures for the handler tests: in-process moto S3, fresh handler state, a client spy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambdas import authorizer as authorizer_module
+from lambdas import preprocessor as preprocessor_module
+from tests.serverless import BUCKET, ClientSpy, reuse_boto3_session, set_fake_aws_env
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[S3Client]:
+    """A client of an in-process moto S3 with the (versioned) test bucket."""
+    set_fake_aws_env(monkeypatch, tmp_path)
+    with mock_aws():
+        reuse_boto3_session(monkeypatch)
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield client
+
+
+@pytest.fixture
+def spy() -> ClientSpy:
+    return ClientSpy()
+
+
+@pytest.fixture
+def authorizer(monkeypatch: pytest.MonkeyPatch, s3: S3Client, spy: ClientSpy) -> ModuleType:
+    """The authorizer module with no warm state, configured for the test bucket."""
+    monkeypatch.setattr(authorizer_module, "_runtime", None)
+    monkeypatch.setattr(authorizer_module, "make_client", spy.make_client)
+    monkeypatch.setenv("CRLCHECK_BUCKET", BUCKET)
+    monkeypatch.setenv("CRLCHECK_DOCUMENT_KEYS", "crls/ca.cache.json")
+    for name in (
+        "CRLCHECK_REVALIDATE_SECONDS",
+        "CRLCHECK_STALE_GRACE_SECONDS",
+        "CRLCHECK_RESPONSE_FORMAT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return authorizer_module
+
+
+@pytest.fixture
+def preprocessor(monkeypatch: pytest.MonkeyPatch, s3: S3Client) -> ModuleType:
+    """The preprocessor module with no warm state, with the truststore key configured."""
+    monkeypatch.setattr(preprocessor_module, "_runtime", None)
+    monkeypatch.setenv("CRLCHECK_TRUSTSTORE_KEY", "truststore/truststore.pem")
+    for name in (
+        "CRLCHECK_TRUSTSTORE_BUCKET",
+        "CRLCHECK_OUTPUT_PREFIX",
+        "CRLCHECK_CLOCK_SKEW_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return preprocessor_module
