@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crlcheck.decision import Decision, Reason, decide
-from crlcheck.errors import CacheFormatError, EventError
+from crlcheck.errors import EventError
 from crlcheck.events import EventKind, parse_authorizer_event, peek_event_kind, peek_resource_arn
 from crlcheck.logs import decision_record, error_record, write_line
 from crlcheck.responses import decision_context, policy_response, simple_response
@@ -95,11 +95,9 @@ def _authorize(
     cache = runtime.cache
     report: RefreshReport = cache.refresh(time.monotonic())
     sets = cache.sets()
-    try:
-        decision = decide(request.client_cert_pem, sets, now=now, grace=settings.stale_grace)
-    except CacheFormatError as exc:
-        # A lazily checked block of a document turned out corrupt: deny (see crlcheck.revset).
-        decision = Decision.deny(Reason.STORE_UNAVAILABLE, f"corrupt document: {exc.message}")
+    # decide() never raises for bad input; a document found corrupt by a lazy order check is a
+    # deny with reason document_invalid (see crlcheck.revset).
+    decision = decide(request.client_cert_pem, sets, now=now, grace=settings.stale_grace)
     if decision.reason is Reason.NO_COVERING_CRL and report.unusable:
         # The covering document may be one that failed to load: say so, not "unknown issuer".
         decision = dataclasses.replace(
