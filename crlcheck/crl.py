@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import warnings
@@ -60,6 +61,7 @@ from crlcheck.revset import (
     CRLInfo,
     RevocationSet,
     general_name_text,
+    keys_increasing,
 )
 
 __all__ = [
@@ -520,17 +522,13 @@ _PROGRESS_STEP = 1 << 22  # Report progress every 4 MiB of entries.
 
 
 def _build_entry_pattern() -> re.Pattern[bytes]:
-    """The regular expression of one revoked entry in its common shapes (the fast path).
+    """The regular expression of one revoked entry in its common shapes (the fast paths).
 
     An entry is ``SEQUENCE { INTEGER serial, Time revocationDate, [Extensions] }`` where the
     extensions, if present, are a non-critical reasonCode, a non-critical invalidityDate, or both.
     Groups: 1 = serial length byte + content, 2 = UTCTime text, 3 = GeneralizedTime text,
     4-6 = the reason code byte (in whichever alternative matched).
-    Serial lengths are tried most common first (the regex engine skips a branch whose first
-    literal does not match in one step).
     """
-    lengths = [*range(16, 23), *range(8, 16), *range(1, 8), *range(23, 0x80)]
-    serial = b"|".join(re.escape(bytes((n,))) + rb"[\s\S]{%d}" % n for n in lengths)
     reason = rb"\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01([\x00-\x06\x09\x0a])"
     # invalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
     inv = rb"(?:\x30\x18\x06\x03\x55\x1d\x18\x04\x11\x18\x0f[0-9]{14}Z)"
@@ -548,12 +546,47 @@ def _build_entry_pattern() -> re.Pattern[bytes]:
         + rb")))?"
     )
     return re.compile(
-        rb"\x30[\x00-\x7f]\x02(" + serial + rb")"
-        rb"(?:\x17\x0d([\s\S]{13})|\x18\x0f([\s\S]{15}))" + extensions
+        rb"\x30[\x00-\x7f]\x02(" + _SERIAL_PATTERN + rb")"
+        rb"(?:\x17\x0d(" + _ANY + rb"{13})|\x18\x0f(" + _ANY + rb"{15}))" + extensions
     )
 
 
-_ENTRY_RE = _build_entry_pattern()
+def _build_utc_entry_pattern() -> re.Pattern[bytes]:
+    """The pattern of :func:`_walk_utc_entries`: the same entries, UTCTime revocationDate only.
+
+    Groups: 1 = serial length byte + content, 2 = UTCTime text, 3 = the reason code byte (None
+    when the entry has no reasonCode). The three extension layouts that carry a reasonCode share
+    the one reason group: a lookahead admits a reasonCode-first layout only when an
+    invalidityDate follows it, and a lookbehind then requires that invalidityDate.
+    """
+    reason_prefix = rb"\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01"
+    code = rb"[\x00-\x06\x09\x0a]"
+    inv = rb"(?:\x30\x18\x06\x03\x55\x1d\x18\x04\x11\x18\x0f[0-9]{14}Z)"
+    extensions = (
+        rb"(?:\x30\x1a" + inv  # invalidityDate only
+        + rb"|\x30(?:\x0c"  # reasonCode only
+        + rb"|\x26" + inv  # invalidityDate, reasonCode
+        + rb"|\x26(?=" + reason_prefix + code + inv + rb"))"  # reasonCode, invalidityDate
+        + reason_prefix + rb"(" + code + rb")"
+        + rb"(?:(?<=\x30\x26" + reason_prefix + code + rb")" + inv + rb")?)?"
+    )  # fmt: skip
+    return re.compile(
+        rb"\x30[\x00-\x7f]\x02(" + _SERIAL_PATTERN + rb")\x17\x0d(" + _ANY + rb"{13})" + extensions
+    )
+
+
+# Any one byte. A counted run of `.` under DOTALL is skipped by the regex engine in one step,
+# where `[\s\S]{n}` tests a character class n times: the fast path's split is ~40 % faster.
+_ANY = rb"(?s:.)"
+# A serial: its DER length byte (1-127), then that many bytes. Lengths are tried most common
+# first (the regex engine skips a branch whose first literal does not match in one step).
+_SERIAL_PATTERN = b"|".join(
+    re.escape(bytes((n,))) + _ANY + rb"{%d}" % n
+    for n in [*range(16, 23), *range(8, 16), *range(1, 8), *range(23, 0x80)]
+)
+# Compiled on first use (~8 ms each): the authorizer imports this module but never walks entries.
+_entry_re = functools.cache(_build_entry_pattern)
+_utc_entry_re = functools.cache(_build_utc_entry_pattern)
 
 # revocationDate as GeneralizedTime text: UTCTime years 50-99 are 19xx, 00-49 are 20xx
 # (RFC 5280 §4.1.2.5.1), chosen by the first digit.
@@ -561,6 +594,72 @@ _CENTURY = {d: (b"19" if d >= 0x35 else b"20") for d in range(0x30, 0x3A)}
 _REASON_BYTE: dict[bytes | None, bytes] = {None: bytes((NO_REASON,))} | {
     bytes((r,)): bytes((r,)) for r in range(11)
 }
+# The same century rule as bytes.translate tables, for a whole column of first year digits.
+_CENTURY_HIGH = bytes.maketrans(b"0123456789", b"2222211111")
+_CENTURY_LOW = bytes.maketrans(b"0123456789", b"0000099999")
+_BUCKETS_MIN_ENTRIES = 1 << 14  # Fewer entries: bucket by length and sign only.
+
+
+def _walk_utc_entries(section: bytes, expected: int | None) -> tuple[int, bytes, bytes] | None:
+    """The fast path of the common case: every revocationDate a UTCTime, no serial listed twice.
+
+    Returns (width, keys blob, details blob) like :func:`_walk_entries`, or None when the list
+    is not of that kind (the caller then takes the general path).
+
+    One ``split`` in the regex engine's C loop cuts the list into serials, dates and reason codes,
+    and C-level ``map``/``join`` make one record per entry: serial length byte + content + the
+    13 UTCTime bytes + the reason byte. Among DER INTEGERs of one length and sign, byte order is
+    numeric order, so the records are sorted in buckets of one (length, first octet) - small
+    sorts that stay in cache, ~40 % cheaper than one big sort - and each run of one length and
+    sign has fixed-size records. Per run, the keys (a constant offset-binary prefix, then the
+    content) and the details (the century from a ``translate`` of the year column) are assembled
+    column by column, as in :func:`_columns`, with no object per entry. Runs are concatenated in
+    numeric order: negative serials longest first, then the others shortest first. Sorting does
+    not rule out a serial listed twice (or, if the parser ever let one through, a non-minimal
+    INTEGER that equals a shorter one), so strict order is checked on the result.
+    """
+    parts = _utc_entry_re().split(section)
+    if (expected is not None and len(parts) // 4 != expected) or any(parts[::4]):
+        return None
+    shift = 0 if len(parts) // 4 >= _BUCKETS_MIN_ENTRIES else 7
+    buckets: list[list[bytes]] = [[] for _ in range(0x8000 >> shift)]
+    reasons = map(_REASON_BYTE.__getitem__, parts[3::4])
+    records = map(b"".join, zip(parts[1::4], parts[2::4], reasons, strict=True))
+    for record in records:
+        buckets[(record[0] << 8 | record[1]) >> shift].append(record)
+    del parts, reasons, records
+    runs: dict[tuple[int, int], list[bytes]] = {}
+    for index, bucket in enumerate(buckets):
+        if bucket:
+            bucket.sort()
+            length, negative = index << shift >> 8, index << shift & 0x80
+            runs.setdefault((0, -length) if negative else (1, length), []).extend(bucket)
+    del buckets
+    width = max(abs(length) for _, length in runs) + 1  # room for the sign
+    keys: list[bytes] = []
+    details: list[bytes] = []
+    for (sign, length), run in sorted(runs.items()):
+        length = abs(length)
+        blob = b"".join(run)
+        run.clear()
+        stride = length + 15  # length byte, content, 13 UTCTime bytes, reason byte
+        count = len(blob) // stride
+        prefix = b"\x80" + b"\x00" * (width - 1) if sign else b"\x7f" + b"\xff" * (width - 1)
+        run_keys = bytearray(prefix) * count
+        for j in range(length):
+            run_keys[width - length + j :: width] = blob[1 + j :: stride]
+        run_details = bytearray(DETAIL_SIZE * count)
+        year = blob[1 + length :: stride]
+        run_details[0::DETAIL_SIZE] = year.translate(_CENTURY_HIGH)
+        run_details[1::DETAIL_SIZE] = year.translate(_CENTURY_LOW)
+        for j in range(DETAIL_SIZE - 2):
+            run_details[2 + j :: DETAIL_SIZE] = blob[1 + length + j :: stride]
+        keys.append(bytes(run_keys))
+        details.append(bytes(run_details))
+    keys_blob = b"".join(keys)
+    if not keys_increasing(keys_blob, width):
+        return None  # A serial is listed twice: the general path keeps its first listing.
+    return width, keys_blob, b"".join(details)
 
 
 def _walk_entries(
@@ -573,18 +672,29 @@ def _walk_entries(
     """Walk revokedCertificates; return (width, sorted unique keys blob, details blob).
 
     ``cryptography`` has already validated every entry's DER (it parses eagerly) when this runs
-    on a loaded CRL. The fast path extracts all entries with one ``findall`` in the regex
-    engine's C loop, then proves it read every byte, in order, by comparing the concatenated
-    matches with the whole list. An entry of any other shape (critical or unusual extensions, bad
-    reason codes) sends the whole list down the slow path, which parses each entry in Python and
-    reports precisely what is wrong.
+    on a loaded CRL. The fast paths extract all entries with one ``split`` in the regex engine's
+    C loop, then prove they read every byte, in order: the pieces between matches must all be
+    empty and the matches as many as the entries. The first, :func:`_walk_utc_entries`, takes
+    the common case (UTCTime dates, no serial listed twice) with no Python code per entry but a
+    list append; the second reads GeneralizedTime dates and duplicates with one Python
+    expression per entry (at 1M entries: ~1.5 s and ~2.5 s on the benchmark machine). An entry
+    of any other shape (critical or unusual extensions, bad reason codes) sends the whole list
+    down the slow path, which parses each entry in Python and reports precisely what is wrong.
     """
     if start == end:
         return 2, b"", b""
+    section = der[start:end]
+    fast = _walk_utc_entries(section, expected)
+    if fast is not None:
+        if progress is not None:
+            progress(end - start, end - start)
+        return fast
     # split() returns [gap, serial, utc, gen, r1, r2, r3, gap, serial, ...]: every gap must be
     # empty, i.e. the matches tile the list exactly.
-    parts = _ENTRY_RE.split(der[start:end])
-    groups = _ENTRY_RE.groups + 1
+    pattern = _entry_re()
+    parts = pattern.split(section)
+    del section
+    groups = pattern.groups + 1
     if (expected is None or len(parts) // groups == expected) and not any(parts[::groups]):
         if progress is not None:
             progress(end - start, end - start)

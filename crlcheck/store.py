@@ -15,7 +15,9 @@ Failures never make things worse than they were:
   good set for that key;
 * a new body that does not parse keeps the last good set, and its ETag is remembered so that the
   same bad body is not downloaded again on every request (the next read is conditional on the
-  bad ETag and costs nothing until the document changes);
+  bad ETag and costs nothing until the document changes). The memory lasts
+  :data:`BAD_BODY_RETRY_SECONDS`: a body can also have been damaged on its way (an object
+  without a stored checksum), and the document in the store may be fine;
 * a key that has never loaded is reported unusable and contributes no set, so certificates of
   that issuer are denied (``no_covering_crl``).
 
@@ -61,6 +63,7 @@ from crlcheck.errors import (
 from crlcheck.revset import CRLInfo, RevocationSet
 
 __all__ = [
+    "BAD_BODY_RETRY_SECONDS",
     "NOT_MODIFIED",
     "CachedDocument",
     "DocumentNotFoundError",
@@ -125,6 +128,9 @@ class NotModified:
 
 
 NOT_MODIFIED: Final = NotModified()
+
+# How long a body that failed to load is not downloaded again (see the module notes).
+BAD_BODY_RETRY_SECONDS: Final = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +227,12 @@ class _Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class _BadBody:
-    """A body that failed to load, remembered so it is not downloaded again."""
+    """A body that failed to load, remembered so it is not downloaded again (for a while)."""
 
     etag: str
     reason: str
     message: str
+    at: float = 0.0  # The refresh time at which it failed.
 
 
 class RevocationCache:
@@ -306,11 +313,14 @@ class RevocationCache:
             checked.append(key)
             self._attempted[key] = now
             bad = self._bad.get(key)
+            if bad is not None and now - bad.at >= BAD_BODY_RETRY_SECONDS:
+                del self._bad[key]  # Time to download it again: it may load now.
+                bad = None
             held = bad.etag if bad is not None else cached.etag if cached is not None else None
             try:
                 result = self._source.fetch(key, held)
             except DocumentTooLargeError as exc:
-                self._bad[key] = _BadBody(exc.etag, exc.reason, exc.message)
+                self._bad[key] = _BadBody(exc.etag, exc.reason, exc.message, now)
                 failures.append(_failure(key, exc, kept=cached is not None, stage="load"))
                 continue
             except CRLCheckError as exc:
@@ -345,7 +355,7 @@ class RevocationCache:
             try:
                 revset = load_document(result.body, check_order="lazy")
             except CRLCheckError as exc:
-                self._bad[key] = _BadBody(result.etag, exc.reason, exc.message)
+                self._bad[key] = _BadBody(result.etag, exc.reason, exc.message, now)
                 failures.append(_failure(key, exc, kept=cached is not None, stage="load"))
                 continue
             self._bad.pop(key, None)
