@@ -305,10 +305,26 @@ class RevocationCache:
         checked: list[str] = []
         reloaded: list[str] = []
         failures: list[RefreshFailure] = []
+        store_down = False
         for key in self._keys:
             cached = documents.get(key)
             last = self._attempted.get(key)
             if cached is not None and last is not None and now - last < self._interval:
+                continue
+            if store_down:
+                # One fetch already failed with a fault that may pass (throttling, 5xx, a
+                # timeout): asking again for every other key would stack their timeouts past
+                # the function's own (about 4 s per key). They keep their last good sets and
+                # are checked on the next refresh.
+                failures.append(
+                    RefreshFailure(
+                        key,
+                        "store_unavailable",
+                        "not checked: the store failed earlier in this refresh",
+                        retryable=True,
+                        kept=cached is not None,
+                    )
+                )
                 continue
             checked.append(key)
             self._attempted[key] = now
@@ -325,6 +341,7 @@ class RevocationCache:
                 continue
             except CRLCheckError as exc:
                 failures.append(_failure(key, exc, kept=cached is not None))
+                store_down = isinstance(exc, StorageError) and exc.retryable
                 continue
             if isinstance(result, NotModified):
                 if held is None:

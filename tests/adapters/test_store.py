@@ -463,3 +463,38 @@ def test_plan_publication_refuses_bad_crls(
 def test_document_errors_are_cache_format_errors() -> None:
     """The reason the cache reports for a corrupt body comes from CacheFormatError."""
     assert CacheFormatError.reason == "document_invalid"
+
+
+def test_a_store_fault_is_not_repeated_for_every_key_in_one_refresh(
+    docs: dict[str, bytes],
+) -> None:
+    """Timeouts must not stack per key past the function's timeout: one fault, one wait."""
+    source = FakeSource()
+    keys = ["a", "b", "c"]
+    for key in keys:
+        source.put(key, docs["empty"])
+    cache = RevocationCache(source, keys)
+    cache.refresh(0.0)
+    before = len(source.calls)
+    source.faults = dict.fromkeys(keys, StorageError("ReadTimeoutError", retryable=True))
+    report = cache.refresh(1.0)
+    assert len(source.calls) - before == 1
+    assert report.checked == ("a",)
+    assert [(f.key, f.reason, f.kept) for f in report.failures] == [
+        ("a", "store_unavailable", True),
+        ("b", "store_unavailable", True),
+        ("c", "store_unavailable", True),
+    ]
+    assert len(cache.sets()) == 3  # The last good sets keep serving.
+    # When the store recovers, every key is checked again on the next refresh.
+    source.faults.clear()
+    assert cache.refresh(2.0).checked == ("a", "b", "c")
+
+
+def test_a_missing_document_does_not_stop_the_other_keys(docs: dict[str, bytes]) -> None:
+    source = FakeSource()
+    source.put("b", docs["empty"])
+    cache = RevocationCache(source, ["a", "b"])
+    report = cache.refresh(0.0)
+    assert report.checked == ("a", "b")
+    assert report.unusable == ("a",)
