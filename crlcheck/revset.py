@@ -14,7 +14,7 @@ only allocation per lookup is the key being looked up.
 
 Ordering is what makes the index sound, so it is checked: sets built from a CRL are sorted by
 construction; sets read from a document are checked either all at once
-(``check_order="eager"``, ~0.2 µs per entry) or lazily (``check_order="lazy"``, which the
+(``check_order="eager"``, ~0.1 µs per entry) or lazily (``check_order="lazy"``, which the
 authorizer uses to keep cold starts short): a hit checks its block once, and the first *miss*
 checks the whole order, because "not listed" is a claim about every block (a key out of order in
 block 3 is invisible to a lookup that bisects to block 7, and block 7 passes its own check). A
