@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -212,3 +213,11 @@ class ClientSpy:
         if self.initial_fault is not None:
             getattr(self.faults, self.initial_fault)()
         return client
+
+
+def reset_moto(url: str, *, timeout: float = 10.0) -> None:
+    """Empty moto's server at ``url`` (``http://127.0.0.1:<port>``) between tests."""
+    # The URL is built by the moto_port fixture from 127.0.0.1 and a port: no other scheme.
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        assert response.status == 200

@@ -9,16 +9,12 @@ module-level state between calls, as in a warm container.
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from crlcheck import load_document
 from lambdas import authorizer as authorizer_module
@@ -30,6 +26,7 @@ from tests.serverless import (
     fresh_crl,
     load_event,
     make_document,
+    reset_moto,
     s3_event,
     set_fake_aws_env,
     utcnow,
@@ -45,32 +42,16 @@ CRL_KEY = "crls/ca.crl"
 DOC_KEY = "crls/ca.cache.json"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """moto's S3 server on a free port of 127.0.0.1, for the whole module."""
-    port = _free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        moto.stop()
+@pytest.fixture
+def server(moto_port: int) -> str:
+    """The URL of moto's S3 server on 127.0.0.1 (tests/conftest.py)."""
+    return f"http://127.0.0.1:{moto_port}"
 
 
 @pytest.fixture
 def s3(server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3Client:
     """A client of the server, which is reset, with the versioned test bucket."""
-    # The URL is http://127.0.0.1:<port>, built here: no file: or other scheme can get in.
-    request = urllib.request.Request(f"{server}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        assert response.status == 200
+    reset_moto(server)
     set_fake_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", server)
     client = boto3.client("s3")

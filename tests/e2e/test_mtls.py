@@ -26,7 +26,6 @@ import ssl
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,12 +39,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from moto.server import ThreadedMotoServer
 
 from lambdas import authorizer as authorizer_module
 from lambdas import preprocessor as preprocessor_module
 from tests.pki import CA, Leaf, name
-from tests.serverless import BUCKET, fresh_crl, load_event, s3_event, set_fake_aws_env
+from tests.serverless import BUCKET, fresh_crl, load_event, reset_moto, s3_event, set_fake_aws_env
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -56,13 +54,6 @@ TRUSTSTORE = "truststore/truststore.pem"
 CRL_KEY = "crls/ca.crl"
 DOC_KEY = "crls/ca.cache.json"
 TIMEOUT = 10.0  # Seconds, for every socket operation.
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- PKI --------------------------------------------------------------------------------------
@@ -134,24 +125,15 @@ def serial_of(pki: Pki, label: str) -> int:
 # --- AWS: moto's S3 server and the two Lambda handlers ----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+@pytest.fixture
+def moto_url(moto_port: int) -> str:
+    return f"http://127.0.0.1:{moto_port}"
 
 
 @pytest.fixture
 def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pki: Pki) -> S3Client:
     """A reset moto server with the versioned bucket and the CRL signer truststore."""
-    # The URL is http://127.0.0.1:<port>, built above: no other scheme can get in.
-    reset = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(reset, timeout=TIMEOUT) as response:  # noqa: S310
-        assert response.status == 200
+    reset_moto(moto_url, timeout=TIMEOUT)
     set_fake_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_url)
     client = boto3.client("s3")

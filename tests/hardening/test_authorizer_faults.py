@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -22,13 +20,19 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from crlcheck.store import BAD_BODY_RETRY_SECONDS
 from lambdas import authorizer as authorizer_module
 from tests.hardening.faultproxy import FaultProxy
 from tests.pki import CA, Leaf
-from tests.serverless import BUCKET, fresh_crl, load_event, make_document, set_fake_aws_env
+from tests.serverless import (
+    BUCKET,
+    fresh_crl,
+    load_event,
+    make_document,
+    reset_moto,
+    set_fake_aws_env,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -38,24 +42,6 @@ pytestmark = pytest.mark.e2e
 KEY = "crls/ca.cache.json"
 OTHER_KEY = "crls/other.cache.json"
 LAMBDA_TIMEOUT = 10.0  # template.yaml, AuthorizerFunction.Timeout
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def moto_port() -> Iterator[int]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield port
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -71,9 +57,7 @@ def proxy(moto_port: int) -> Iterator[FaultProxy]:
 def s3(moto_port: int, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     """A direct client of moto (for setting up); the authorizer goes through the proxy."""
     url = f"http://127.0.0.1:{moto_port}"
-    reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(reset, timeout=10) as response:  # noqa: S310
-        assert response.status == 200
+    reset_moto(url)
     set_fake_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
     client = boto3.client("s3", endpoint_url=url)

@@ -9,22 +9,19 @@ the newer CRL ends up published, and the authorizer never sees the older one win
 
 from __future__ import annotations
 
-import socket
 import threading
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from crlcheck import load_document
 from lambdas import preprocessor as preprocessor_module
 from tests.pki import CA
-from tests.serverless import BUCKET, fresh_crl, s3_event, set_fake_aws_env
+from tests.serverless import BUCKET, fresh_crl, reset_moto, s3_event, set_fake_aws_env
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -36,29 +33,14 @@ CRL_KEY = "crls/ca.crl"
 DOC_KEY = "crls/ca.cache.json"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+@pytest.fixture
+def moto_url(moto_port: int) -> str:
+    return f"http://127.0.0.1:{moto_port}"
 
 
 @pytest.fixture
 def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ca: CA) -> S3Client:
-    reset = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(reset, timeout=10) as response:  # noqa: S310
-        assert response.status == 200
+    reset_moto(moto_url)
     set_fake_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_url)
     client = boto3.client("s3")
