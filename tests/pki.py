@@ -456,3 +456,23 @@ def cert_with_duplicate_extension(ca: CA, cert: x509.Certificate) -> bytes:
         return fields
 
     return resign_crl(cert.public_bytes(serialization.Encoding.DER), ca.key, edit)
+
+
+def idp(**flags: object) -> x509.IssuingDistributionPoint:
+    """An IssuingDistributionPoint with every field at its default unless given."""
+    args: dict[str, object] = {
+        "full_name": None,
+        "relative_name": None,
+        "only_contains_user_certs": False,
+        "only_contains_ca_certs": False,
+        "only_some_reasons": None,
+        "indirect_crl": False,
+        "only_contains_attribute_certs": False,
+    }
+    args.update(flags)
+    return x509.IssuingDistributionPoint(**args)  # type: ignore[arg-type]
+
+
+def unknown_extension(oid: str) -> x509.UnrecognizedExtension:
+    """An extension no one understands (value: DER NULL)."""
+    return x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), b"\x05\x00")

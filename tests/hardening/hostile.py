@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ObjectIdentifier
 
 from crlcheck import (
     CRLCheckError,
@@ -41,6 +40,7 @@ from tests.pki import (
     der_oid,
     entry_extension,
     entry_extensions,
+    idp,
     name,
     raw_entry,
     read_tlv,
@@ -48,6 +48,7 @@ from tests.pki import (
     resign_crl,
     tlv,
     to_pem,
+    unknown_extension,
 )
 
 # An OID under IANA's documentation enterprise number (RFC 5612): never a real extension.
@@ -77,26 +78,12 @@ class Hostile:
     make: Callable[[CA], Made] = field(repr=False)
 
 
-def _idp(**flags: object) -> x509.IssuingDistributionPoint:
-    args: dict[str, object] = {
-        "full_name": None,
-        "relative_name": None,
-        "only_contains_user_certs": False,
-        "only_contains_ca_certs": False,
-        "only_some_reasons": None,
-        "indirect_crl": False,
-        "only_contains_attribute_certs": False,
-    }
-    args.update(flags)
-    return x509.IssuingDistributionPoint(**args)  # type: ignore[arg-type]
-
-
 def _relative_name() -> x509.RelativeDistinguishedName:
     return x509.RelativeDistinguishedName(name("dp").rdns[1])
 
 
 def _unknown(oid: str = PRIVATE_OID) -> x509.UnrecognizedExtension:
-    return x509.UnrecognizedExtension(ObjectIdentifier(oid), b"\x05\x00")
+    return unknown_extension(oid)
 
 
 def _set_field(index: int, value: bytes) -> Callable[[list[bytes]], list[bytes]]:
@@ -383,7 +370,7 @@ CATALOGUE: tuple[Hostile, ...] = (
     Hostile(
         "indirect-crl-idp",
         IndirectCRLError,
-        lambda ca: ca.make_crl([5], extensions=[(_idp(indirect_crl=True), True)]),
+        lambda ca: ca.make_crl([5], extensions=[(idp(indirect_crl=True), True)]),
     ),
     Hostile(
         "idp-only-some-reasons",
@@ -391,26 +378,26 @@ CATALOGUE: tuple[Hostile, ...] = (
         lambda ca: ca.make_crl(
             [5],
             extensions=[
-                (_idp(only_some_reasons=frozenset({x509.ReasonFlags.key_compromise})), True)
+                (idp(only_some_reasons=frozenset({x509.ReasonFlags.key_compromise})), True)
             ],
         ),
     ),
     Hostile(
         "idp-only-ca-certs",
         PartialCRLError,
-        lambda ca: ca.make_crl([5], extensions=[(_idp(only_contains_ca_certs=True), True)]),
+        lambda ca: ca.make_crl([5], extensions=[(idp(only_contains_ca_certs=True), True)]),
     ),
     Hostile(
         "idp-only-attribute-certs",
         PartialCRLError,
-        lambda ca: ca.make_crl([5], extensions=[(_idp(only_contains_attribute_certs=True), True)]),
+        lambda ca: ca.make_crl([5], extensions=[(idp(only_contains_attribute_certs=True), True)]),
     ),
     Hostile(
         "idp-relative-name",
         PartialCRLError,
         lambda ca: ca.make_crl(
             [5],
-            extensions=[(_idp(relative_name=_relative_name()), True)],
+            extensions=[(idp(relative_name=_relative_name()), True)],
         ),
     ),
     # --- signature and signer -------------------------------------------------------------------

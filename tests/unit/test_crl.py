@@ -17,7 +17,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ed448
-from cryptography.x509.oid import ObjectIdentifier
 
 from crlcheck import (
     CRLCheckError,
@@ -53,6 +52,7 @@ from tests.pki import (
     der_oid,
     entry_extension,
     entry_extensions,
+    idp,
     name,
     raw_entry,
     read_tlv,
@@ -61,6 +61,7 @@ from tests.pki import (
     tlv,
     to_pem,
 )
+from tests.pki import unknown_extension as make_unknown_extension
 
 # An OID under IANA's documentation enterprise number (RFC 5612): never a real extension.
 PRIVATE_OID = "1.3.6.1.4.1.32473.1"
@@ -95,22 +96,8 @@ def refusal(
     return info.value
 
 
-def idp(**flags: object) -> x509.IssuingDistributionPoint:
-    args: dict[str, object] = {
-        "full_name": None,
-        "relative_name": None,
-        "only_contains_user_certs": False,
-        "only_contains_ca_certs": False,
-        "only_some_reasons": None,
-        "indirect_crl": False,
-        "only_contains_attribute_certs": False,
-    }
-    args.update(flags)
-    return x509.IssuingDistributionPoint(**args)  # type: ignore[arg-type]
-
-
 def unknown_extension(oid: str = PRIVATE_OID) -> x509.UnrecognizedExtension:
-    return x509.UnrecognizedExtension(ObjectIdentifier(oid), b"\x05\x00")
+    return make_unknown_extension(oid)
 
 
 def der(cert: x509.Certificate) -> bytes:
