@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography import x509
 
-from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificate
+from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificate, read_certificate
 from crlcheck.errors import CacheFormatError, CertificateParseError
 from crlcheck.revset import RevocationSet
 from crlcheck.serial import format_serial
@@ -123,18 +123,32 @@ def decide(
         set is fresh at ``now``; otherwise a deny with its reason. Bad input, and a lazily
         loaded document found out of order, are a deny, not an exception.
     """
+    quick = None
     if isinstance(certificate, x509.Certificate):
         cert = certificate
     else:
-        try:
-            cert = load_certificate(certificate)
-        except CertificateParseError as exc:
-            return Decision.deny(Reason.BAD_CERTIFICATE, exc.message)
+        quick = read_certificate(certificate)
+        if quick is not None:
+            # The quick route: parsed (extensions included) by cryptography, the serial and
+            # the issuer Name's DER read from the certificate's own DER. A set's issuer_der is
+            # cryptography's re-encoding of its CRL's issuer, so a certificate issuer with the
+            # same bytes re-encodes to them too; for one that matches no set byte for byte
+            # (no covering CRL, or a Name that is not DER), the general route decides.
+            sets = sets if isinstance(sets, list | tuple) else list(sets)
+            cert, serial, issuer_der = quick
+            if not [s for s in sets if s.info.issuer_der == issuer_der]:
+                quick = None
+        if quick is None:
+            try:
+                cert = load_certificate(certificate)
+            except CertificateParseError as exc:
+                return Decision.deny(Reason.BAD_CERTIFICATE, exc.message)
     try:
-        serial = _serial(cert)
-        issuer_der = cert.issuer.public_bytes()
-        # Extensions are parsed on first access; the scope check below reads them.
-        _ = cert.extensions
+        if quick is None:
+            serial = _serial(cert)
+            issuer_der = cert.issuer.public_bytes()
+            # Extensions are parsed on first access; the scope check below reads them.
+            _ = cert.extensions
         covering = [s for s in sets if s.info.issuer_der == issuer_der and s.covers_scope(cert)]
         # The covering CRL's issuer text is the same Name (same DER); formatting it again
         # costs more than the whole lookup.
@@ -174,7 +188,7 @@ def decide(
         s for s in covering if s.info.this_update - clock_skew <= now < s.info.next_update + grace
     ]
     if fresh:
-        best = max(fresh, key=lambda s: s.info.this_update)
+        best = fresh[0] if len(fresh) == 1 else max(fresh, key=lambda s: s.info.this_update)
         return Decision(
             True,
             Reason.NOT_REVOKED,

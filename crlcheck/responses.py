@@ -62,7 +62,12 @@ def sanitize(value: object, limit: int = MAX_CONTEXT_VALUE) -> str:
         The text with unsafe characters replaced by ``?``, truncated to ``limit`` characters
         (ending in ``...`` when it was cut).
     """
-    text = _UNSAFE.sub("?", value if isinstance(value, str) else str(value))
+    text = value if isinstance(value, str) else str(value)
+    # Printable ASCII holds none of the unsafe characters (C0 controls and DEL are not
+    # printable); most values are such short text and are returned as they are.
+    if len(text) <= limit and text.isascii() and text.isprintable():
+        return text
+    text = _UNSAFE.sub("?", text)
     if len(text) > limit:
         text = text[: max(limit - 3, 1)] + "..."
     return text
@@ -73,10 +78,15 @@ def _clean_context(context: Mapping[str, object] | None) -> dict[str, ContextVal
     for key, value in (context or {}).items():
         if value is None:
             continue  # API Gateway rejects null context values; leave the key out.
+        # sanitize's fast path, inline, for the usual short printable ASCII keys and values.
+        if not (type(key) is str and len(key) <= 64 and key.isascii() and key.isprintable()):
+            key = sanitize(key, 64)
         if isinstance(value, bool | int | float):
-            clean[sanitize(key, 64)] = value
+            clean[key] = value
+        elif type(value) is str and len(value) <= MAX_CONTEXT_VALUE and value.isascii():
+            clean[key] = value if value.isprintable() else sanitize(value)
         else:
-            clean[sanitize(key, 64)] = sanitize(value)
+            clean[key] = sanitize(value)
     return clean
 
 

@@ -7,6 +7,8 @@ import io
 import json
 from typing import Any
 
+import pytest
+
 from crlcheck import Decision, Reason, load_document
 from crlcheck.events import parse_authorizer_event
 from crlcheck.logs import NAMESPACE, decision_record, emf, error_record, write_line
@@ -114,6 +116,58 @@ def test_decision_record(ca: CA) -> None:
     text = json.dumps(record)
     assert "BEGIN CERTIFICATE" not in text
     assert pem.decode().splitlines()[1] not in text
+
+
+@pytest.mark.parametrize("with_sets", [True, False])
+def test_decision_record_metrics_are_what_emf_makes(ca: CA, with_sets: bool) -> None:
+    # decision_record builds its EMF members directly; they must be what emf() makes for the
+    # Decisions directive and the store directive, merged, with the members in the same order.
+    revset = load_document(make_document(ca, ca.make_crl([1], number=3), now=NOW))
+    sets = [revset] if with_sets else []
+    report = RefreshReport(checked=("a",), reloaded=("a",), failures=())
+    decision = Decision(True, Reason.NOT_REVOKED, "certificate is not revoked", serial=5)
+    record = decision_record(decision, now=NOW, report=report, sets=sets, extra={"x": 1})
+    decisions = emf(
+        NOW,
+        [("Decisions", 1, "Count")],
+        dimensions={"Outcome": "allow", "Reason": "not_revoked"},
+        dimension_sets=(("Outcome",), ("Reason",)),
+    )
+    store: list[tuple[str, float, str]] = [("Reloads", 1, "Count"), ("S3Errors", 0, "Count")]
+    if with_sets:
+        store.append(("CRLAgeSeconds", (NOW - T0).total_seconds(), "Seconds"))
+    second = emf(NOW, store)
+    expected = {**decisions, **second}
+    expected["_aws"] = {
+        "Timestamp": decisions["_aws"]["Timestamp"],
+        "CloudWatchMetrics": decisions["_aws"]["CloudWatchMetrics"]
+        + second["_aws"]["CloudWatchMetrics"],
+    }
+    assert list(record)[-len(expected) :] == list(expected)
+    assert {k: record[k] for k in expected} == expected
+    assert _line(record)["_aws"] == expected["_aws"]
+
+
+def test_write_line_cleans_every_container_type() -> None:
+    class Text(str):
+        pass
+
+    record = _line(
+        {
+            "tuple": ("a\n", 1),
+            "subclass": Text("b\r"),
+            "nested": {"k\u2028": [{"v": "\x1b"}]},
+            "number": 2.5,
+            "flag": True,
+            "other": Reason.REVOKED,
+            "object": ValueError("c\n"),
+        }
+    )
+    assert record["tuple"] == ["a?", 1]
+    assert record["subclass"] == "b?"
+    assert record["nested"] == {"k?": [{"v": "?"}]}
+    assert (record["number"], record["flag"], record["other"]) == (2.5, True, "revoked")
+    assert record["object"] == "c?"
 
 
 def test_decision_record_without_sets_has_no_age() -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from crlcheck import Decision, Reason
 from crlcheck.responses import (
+    _UNSAFE,
     MAX_CONTEXT_VALUE,
     decision_context,
     policy_response,
@@ -102,6 +103,26 @@ def test_sanitize_output_is_always_safe(text: str, limit: int) -> None:
     assert "\u2028" not in value
     assert "\u2029" not in value
     value.encode("utf-8")
+
+
+def _sanitize_by_regex(text: str, limit: int) -> str:
+    """sanitize without its fast path for short printable ASCII (what it did before)."""
+    text = _UNSAFE.sub("?", text)
+    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)), st.integers(min_value=4, max_value=40))
+def test_sanitize_fast_path_changes_nothing(text: str, limit: int) -> None:
+    # Short printable ASCII is returned as it is; everything else still goes through the regex.
+    assert sanitize(text, limit) == _sanitize_by_regex(text, limit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a" * 256, "a" * 257, "x\x7f", "x\x00", "tab\there", "\x1b[31m", "ok \u2028", "\ufeffBOM"],
+)
+def test_sanitize_fast_path_boundaries(text: str) -> None:
+    assert sanitize(text) == _sanitize_by_regex(text, MAX_CONTEXT_VALUE)
 
 
 def test_decision_context_for_a_revocation() -> None:
