@@ -18,6 +18,7 @@ tested in-process as well as through ``python -m crlcheck``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -66,6 +67,17 @@ def _parse_time(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _parse_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    # Finite, not negative, and within ~100 years so that time arithmetic cannot overflow.
+    if not 0 <= value <= 3.2e9:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="crlcheck",
@@ -97,7 +109,7 @@ def _build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
     pre.add_argument(
         "--clock-skew",
-        type=float,
+        type=_parse_seconds,
         default=DEFAULT_CLOCK_SKEW.total_seconds(),
         metavar="SECONDS",
         help="how far in the future thisUpdate may be (default: %(default)s)",
@@ -120,7 +132,7 @@ def _build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
     chk.add_argument(
         "--grace",
-        type=float,
+        type=_parse_seconds,
         default=0.0,
         metavar="SECONDS",
         help="accept a CRL this long past its nextUpdate (default: 0)",
@@ -255,7 +267,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _freshness(this_update: datetime, next_update: datetime | None, now: datetime) -> str:
     if next_update is None:
         return "stale (no nextUpdate)"
-    if this_update > now + DEFAULT_CLOCK_SKEW:
+    if this_update - now > DEFAULT_CLOCK_SKEW:
         return "not yet valid"
     if now >= next_update:
         return "stale"
@@ -325,6 +337,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CRLCheckError as exc:
         print(f"crlcheck: refused ({exc.reason}): {exc.message}", file=sys.stderr)
         return EXIT_REFUSED
+    except (OverflowError, ValueError) as exc:
+        # Times at the edge of datetime's range (e.g. --at 9999-12-31 plus a skew).
+        print(f"crlcheck: error: time out of range: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -582,7 +582,7 @@ def _check_times(crl: CRL, now: datetime, clock_skew: timedelta) -> datetime:
         )
     if next_update < this_update:
         raise CRLParseError("the CRL's nextUpdate is before its thisUpdate")
-    if this_update > now + clock_skew:
+    if this_update - now > clock_skew:
         raise CRLNotYetValidError(
             f"the CRL's thisUpdate {this_update.isoformat()} is in the future",
             this_update=this_update,
@@ -828,6 +828,8 @@ def _walk_entries(
     down the slow path, which parses each entry in Python and reports precisely what is wrong.
     """
     if start == end:
+        if expected:
+            raise CRLParseError(f"the CRL lists {expected} entries but none were found")
         return 2, b"", b""
     section = der[start:end]
     fast = _walk_utc_entries(section, expected)
@@ -870,6 +872,9 @@ def _walk_entries(
         del parts, serials
         return _sort_unique(records, width, unique=unique)
     serials, details = _walk_entries_slowly(der, start, end, progress)
+    # (A negative ``expected`` only forces this path, for tests comparing the walkers.)
+    if expected is not None and expected >= 0 and len(serials) != expected:
+        raise CRLParseError(f"found {len(serials)} revoked entries, the CRL lists {expected}")
     width = max(map(len, serials)) + 1
     pos = [b"\x80" + b"\x00" * (width - n - 1) for n in range(width)]
     neg = [b"\x7f" + b"\xff" * (width - n - 1) for n in range(width)]

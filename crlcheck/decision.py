@@ -124,6 +124,8 @@ def decide(
         loaded document found out of order, are a deny, not an exception.
     """
     quick = None
+    if now.tzinfo is None:
+        return Decision.deny(Reason.BAD_REQUEST, "now must be a timezone-aware datetime")
     if isinstance(certificate, x509.Certificate):
         cert = certificate
     else:
@@ -184,8 +186,12 @@ def decide(
                 entry.revocation_date,
                 entry.reason,
             )
+    # Differences of aware datetimes cannot overflow, unlike next_update + grace for a CRL
+    # that runs to year 9999.
     fresh = [
-        s for s in covering if s.info.this_update - clock_skew <= now < s.info.next_update + grace
+        s
+        for s in covering
+        if now - s.info.this_update >= -clock_skew and now - s.info.next_update < grace
     ]
     if fresh:
         best = fresh[0] if len(fresh) == 1 else max(fresh, key=lambda s: s.info.this_update)
@@ -197,7 +203,7 @@ def decide(
             issuer,
             best.info.crl_number,
         )
-    if all(now < s.info.this_update - clock_skew for s in covering):
+    if all(now - s.info.this_update < -clock_skew for s in covering):
         return Decision(
             False, Reason.CRL_NOT_YET_VALID, "the covering CRL is not valid yet", serial, issuer
         )

@@ -30,7 +30,9 @@ MAX_WIDTH = 128  # Bytes per key: serials of up to 127 octets; far beyond any re
 
 
 def _time_text(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    v = value.astimezone(UTC)
+    # Not strftime("%Y"): glibc writes year 1 as "1", which the reader rightly refuses.
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None) -> bytes:
