@@ -497,7 +497,8 @@ def _signature_valid(crl: CRL, signer: x509.Certificate) -> bool:
                 return False
             key.verify(signature, tbs)
         elif isinstance(key, dsa.DSAPublicKey):
-            if digest is None:
+            # A DSA algorithm has no parameters; RSA and ECDSA ones do (no algorithm confusion).
+            if digest is None or params is not None:
                 return False
             key.verify(signature, tbs, digest)
         else:
