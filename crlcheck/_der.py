@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["TLV", "DERError", "read_children", "read_tlv"]
+__all__ = ["TLV", "DERError", "expect", "read_children", "read_tlv"]
 
 TAG_BOOLEAN = 0x01
 TAG_INTEGER = 0x02
@@ -48,6 +48,25 @@ def read_tlv(buf: bytes, pos: int, limit: int) -> TLV:
     tag = buf[pos]
     if tag & 0x1F == 0x1F:
         raise DERError(f"unsupported multi-byte tag at offset {pos}")
+    return TLV(tag, pos, *_span(buf, pos, limit))
+
+
+def expect(buf: bytes, pos: int, tag: int, limit: int) -> tuple[int, int]:
+    """``(content_start, end)`` of the element at ``pos``, which must have ``tag``.
+
+    The same checks as :func:`read_tlv` without an object per element, for walks that run on
+    every request.
+
+    Raises:
+        DERError: On another tag, or as :func:`read_tlv`.
+    """
+    if pos + 2 > limit or buf[pos] != tag:
+        raise DERError(f"expected tag {tag:#04x} at offset {pos}")
+    return _span(buf, pos, limit)
+
+
+def _span(buf: bytes, pos: int, limit: int) -> tuple[int, int]:
+    """Decode the length after the tag at ``pos`` (``pos + 2 <= limit`` is known)."""
     first = buf[pos + 1]
     if first < 0x80:
         content_start = pos + 2
@@ -66,7 +85,7 @@ def read_tlv(buf: bytes, pos: int, limit: int) -> TLV:
     end = content_start + length
     if end > limit:
         raise DERError(f"element at offset {pos} overruns its container")
-    return TLV(tag, pos, content_start, end)
+    return content_start, end
 
 
 def read_children(buf: bytes, parent: TLV) -> list[TLV]:

@@ -340,35 +340,6 @@ def _unwrap_pem(data: bytes) -> bytes | None:
     return der
 
 
-def _tlv_end(der: bytes, pos: int, tag: int, limit: int) -> tuple[int, int]:
-    """``(content_start, end)`` of the element at ``pos``, which must have ``tag``.
-
-    The lean twin of :func:`crlcheck._der.read_tlv` for :func:`_serial_and_issuer`, which runs
-    on every request: the same checks, no object per element.
-
-    Raises:
-        _der.DERError: On another tag, a truncated or overlong element, or a non-DER length.
-    """
-    if pos + 2 > limit or der[pos] != tag:
-        raise _der.DERError(f"expected tag {tag:#04x} at offset {pos}")
-    first = der[pos + 1]
-    if first < 0x80:
-        start = pos + 2
-        end = start + first
-    else:
-        count = first & 0x7F
-        start = pos + 2 + count
-        if count == 0 or count > 4 or start > limit:
-            raise _der.DERError(f"unsupported length encoding at offset {pos}")
-        length = int.from_bytes(der[pos + 2 : start], "big")
-        if length < 0x80 or der[pos + 2] == 0:  # X.690 §10.1: the shortest length form.
-            raise _der.DERError(f"non-minimal length at offset {pos}")
-        end = start + length
-    if end > limit:
-        raise _der.DERError(f"element at offset {pos} overruns its container")
-    return start, end
-
-
 def _serial_and_issuer(der: bytes) -> tuple[int, bytes, bytes]:
     """The serial, the issuer Name TLV and the signature AlgorithmIdentifier TLV of a certificate.
 
@@ -383,19 +354,19 @@ def _serial_and_issuer(der: bytes) -> tuple[int, bytes, bytes]:
         _der.DERError: If the bytes do not have that structure.
     """
     size = len(der)
-    cert_start, cert_end = _tlv_end(der, 0, _der.TAG_SEQUENCE, size)
+    cert_start, cert_end = _der.expect(der, 0, _der.TAG_SEQUENCE, size)
     if cert_end != size:
         raise _der.DERError("trailing bytes after the certificate")
-    tbs_start, tbs_end = _tlv_end(der, cert_start, _der.TAG_SEQUENCE, size)
+    tbs_start, tbs_end = _der.expect(der, cert_start, _der.TAG_SEQUENCE, size)
     pos = tbs_start
     if pos < tbs_end and der[pos] == _der.TAG_CONTEXT_0:
-        pos = _tlv_end(der, pos, _der.TAG_CONTEXT_0, tbs_end)[1]  # version
-    serial_start, serial_end = _tlv_end(der, pos, _der.TAG_INTEGER, tbs_end)
+        pos = _der.expect(der, pos, _der.TAG_CONTEXT_0, tbs_end)[1]  # version
+    serial_start, serial_end = _der.expect(der, pos, _der.TAG_INTEGER, tbs_end)
     if serial_end == serial_start:
         raise _der.DERError("empty serialNumber")
     serial = int.from_bytes(der[serial_start:serial_end], "big", signed=True)
-    alg_end = _tlv_end(der, serial_end, _der.TAG_SEQUENCE, tbs_end)[1]
-    issuer_end = _tlv_end(der, alg_end, _der.TAG_SEQUENCE, tbs_end)[1]
+    alg_end = _der.expect(der, serial_end, _der.TAG_SEQUENCE, tbs_end)[1]
+    issuer_end = _der.expect(der, alg_end, _der.TAG_SEQUENCE, tbs_end)[1]
     algorithm = der[serial_end:alg_end]
     if der[tbs_end : tbs_end + len(algorithm)] != algorithm:
         algorithm = b""
