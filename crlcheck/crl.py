@@ -56,6 +56,7 @@ from crlcheck.errors import (
     UnsupportedCRLExtensionError,
 )
 from crlcheck.revset import (
+    DEFAULT_CLOCK_SKEW,
     DETAIL_SIZE,
     NO_REASON,
     CRLInfo,
@@ -73,7 +74,6 @@ __all__ = [
     "verify_crl",
 ]
 
-DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 # CRL extensions whose semantics crlcheck implements or may safely ignore (RFC 5280 §5.2).
 _UNDERSTOOD_CRL_EXTENSIONS = frozenset(

@@ -186,13 +186,7 @@ def decide(
                 entry.revocation_date,
                 entry.reason,
             )
-    # Differences of aware datetimes cannot overflow, unlike next_update + grace for a CRL
-    # that runs to year 9999.
-    fresh = [
-        s
-        for s in covering
-        if now - s.info.this_update >= -clock_skew and now - s.info.next_update < grace
-    ]
+    fresh = [s for s in covering if s.is_fresh(now, grace=grace, clock_skew=clock_skew)]
     if fresh:
         best = fresh[0] if len(fresh) == 1 else max(fresh, key=lambda s: s.info.this_update)
         return Decision(

@@ -37,7 +37,7 @@ import hashlib
 import operator
 import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from cryptography import x509
@@ -45,7 +45,10 @@ from cryptography import x509
 from crlcheck.errors import CacheFormatError
 from crlcheck.serial import decode_serial
 
-__all__ = ["BLOCK", "DETAIL_SIZE", "CRLInfo", "RevocationSet", "RevokedEntry"]
+__all__ = ["BLOCK", "DEFAULT_CLOCK_SKEW", "DETAIL_SIZE", "CRLInfo", "RevocationSet", "RevokedEntry"]
+
+# How far in the future a CRL's thisUpdate may be (clocks differ).
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 DETAIL_SIZE = 16
 BLOCK = 32  # Keys per index block.
@@ -340,9 +343,21 @@ class RevocationSet:
                     return True
         return False
 
-    def is_fresh(self, now: datetime, grace_seconds: float = 0.0) -> bool:
-        """Return True while ``now`` is before nextUpdate plus ``grace_seconds``."""
-        return (now - self.info.next_update).total_seconds() < grace_seconds
+    def is_fresh(
+        self,
+        now: datetime,
+        *,
+        grace: timedelta = timedelta(0),
+        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    ) -> bool:
+        """Return True while ``now`` is in the CRL's window: from thisUpdate minus
+        ``clock_skew`` to nextUpdate plus ``grace`` (exclusive).
+
+        Differences of aware datetimes are compared, so a CRL that runs to year 9999 cannot
+        overflow with a grace.
+        """
+        info = self.info
+        return now - info.this_update >= -clock_skew and now - info.next_update < grace
 
     def keys_blob(self) -> bytes:
         """The concatenated sorted keys (for the document codec)."""

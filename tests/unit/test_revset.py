@@ -325,8 +325,8 @@ def test_is_fresh() -> None:
     revset = make_set([1])
     assert revset.is_fresh(NOW)
     assert not revset.is_fresh(NEXT)
-    assert revset.is_fresh(NEXT, grace_seconds=1)
-    assert not revset.is_fresh(NEXT + dt.timedelta(hours=1), grace_seconds=3600)
+    assert revset.is_fresh(NEXT, grace=dt.timedelta(seconds=1))
+    assert not revset.is_fresh(NEXT + dt.timedelta(hours=1), grace=dt.timedelta(seconds=3600))
 
 
 @pytest.mark.parametrize(
