@@ -31,6 +31,7 @@ from typing import IO, Any, NoReturn
 import orjson
 
 from crlcheck import __version__
+from crlcheck._time import format_utc
 from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificates, load_crl, verify_crl
 from crlcheck.decision import decide
 from crlcheck.document import dump_document, load_document
@@ -175,7 +176,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _time_text(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else "none"
+    return format_utc(value) if value is not None else "none"
 
 
 class _Progress:

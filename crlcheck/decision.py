@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from cryptography import x509
 
+from crlcheck._time import format_utc
 from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificate, read_certificate
 from crlcheck.errors import CacheFormatError, CertificateParseError
 from crlcheck.revset import RevocationSet
@@ -73,9 +74,7 @@ class Decision:
             "issuer": self.issuer,
             "crl_number": str(self.crl_number) if self.crl_number is not None else None,
             "revocation_date": (
-                self.revocation_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                if self.revocation_date is not None
-                else None
+                format_utc(self.revocation_date) if self.revocation_date is not None else None
             ),
             "revocation_reason": self.revocation_reason,
         }

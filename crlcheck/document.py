@@ -19,6 +19,7 @@ from typing import Any, Literal
 import orjson
 
 from crlcheck import __version__
+from crlcheck._time import format_utc
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
 
@@ -27,12 +28,6 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "dump_document", "load_document"]
 FORMAT_NAME = "crlcheck.revocation-set"
 FORMAT_VERSION = 1
 MAX_WIDTH = 128  # Bytes per key: serials of up to 127 octets; far beyond any real CA.
-
-
-def _time_text(value: datetime) -> str:
-    v = value.astimezone(UTC)
-    # Not strftime("%Y"): glibc writes year 1 as "1", which the reader rightly refuses.
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None) -> bytes:
@@ -62,7 +57,7 @@ def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "generator": f"crlcheck {__version__}",
-        "generated_at": _time_text(generated_at) if generated_at else None,
+        "generated_at": format_utc(generated_at) if generated_at else None,
         "issuer": {
             "name": info.issuer,
             "der": base64.b64encode(info.issuer_der).decode("ascii"),
@@ -72,8 +67,8 @@ def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None
         "signer": {"subject": info.signer_subject, "sha256": info.signer_sha256},
         "crl": {
             "number": str(info.crl_number) if info.crl_number is not None else None,
-            "this_update": _time_text(info.this_update),
-            "next_update": _time_text(info.next_update),
+            "this_update": format_utc(info.this_update),
+            "next_update": format_utc(info.next_update),
             "source_sha256": info.source_sha256,
             "signature_algorithm": info.signature_algorithm,
             "distribution_points": list(info.distribution_points),

@@ -24,11 +24,12 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, TextIO
 
 import orjson
 
+from crlcheck._time import format_utc
 from crlcheck.decision import Decision
 from crlcheck.events import AuthorizerEvent
 from crlcheck.responses import sanitize
@@ -148,11 +149,7 @@ def emf(
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:  # The handler's clock is already UTC: skip the conversion.
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if value is None else format_utc(value)
 
 
 def decision_record(

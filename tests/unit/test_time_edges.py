@@ -36,9 +36,10 @@ def test_decide_with_a_naive_now_is_a_deny(far_ca: CA) -> None:
 
 def test_years_below_1000_are_written_so_that_they_read_back() -> None:
     from crlcheck import document
+    from crlcheck._time import format_utc
 
     ancient = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
-    text = document._time_text(ancient)
+    text = format_utc(ancient)
     assert text == "0001-01-01T00:00:00Z"
     assert document._time(text, "x") == ancient
 
