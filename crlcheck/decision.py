@@ -137,7 +137,7 @@ def decide(
             # (no covering CRL, or a Name that is not DER), the general route decides.
             sets = sets if isinstance(sets, list | tuple) else list(sets)
             cert, serial, issuer_der = quick
-            if not [s for s in sets if s.info.issuer_der == issuer_der]:
+            if not any(s.info.issuer_der == issuer_der for s in sets):
                 quick = None
         if quick is None:
             try:

@@ -240,8 +240,8 @@ class RevocationSet:
 
     def _check_block(self, block: int) -> None:
         width = self.width
-        start = block * BLOCK * width
-        stop = min(start + BLOCK * width, len(self._blob))
+        start = block * self._step
+        stop = min(start + self._step, len(self._blob))
         keys = [self._blob[i : i + width] for i in range(start, stop, width)]
         if block + 1 < len(self._index):
             keys.append(self._index[block + 1])
