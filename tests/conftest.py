@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,23 @@ def moto_port() -> Iterator[int]:
         yield port
     finally:
         server.stop()
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+    """A client of an in-process moto S3 with the (versioned) test bucket created.
+
+    Modules that run against moto's HTTP server define their own ``s3``.
+    """
+    from moto import mock_aws
+
+    from crlcheck.s3 import AUTHORIZER_CONFIG, make_client
+    from tests.serverless import BUCKET, reuse_boto3_session, set_fake_aws_env
+
+    set_fake_aws_env(monkeypatch, tmp_path)
+    with mock_aws():
+        reuse_boto3_session(monkeypatch)
+        client = make_client(AUTHORIZER_CONFIG)
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield client

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from lambdas import authorizer as authorizer_module
 from lambdas import preprocessor as preprocessor_module
-from tests.serverless import BUCKET, ClientSpy, reuse_boto3_session, set_fake_aws_env
+from tests.serverless import BUCKET, ClientSpy
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[S3Client]:
-    """A client of an in-process moto S3 with the (versioned) test bucket."""
-    set_fake_aws_env(monkeypatch, tmp_path)
-    with mock_aws():
-        reuse_boto3_session(monkeypatch)
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        yield client
 
 
 @pytest.fixture
