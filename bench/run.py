@@ -60,8 +60,9 @@ sys.path.insert(0, str(ROOT))
 import gen_crl  # noqa: E402
 
 import crlcheck  # noqa: E402
-from crlcheck import cli, decide, decode_serial, dump_document, load_document  # noqa: E402
+from crlcheck import cli, decide, dump_document, load_document  # noqa: E402
 from crlcheck import crl as crl_module  # noqa: E402
+from crlcheck.serial import decode_serial  # noqa: E402
 
 # Issue 4's targets (this class of machine: 2 cores).
 TARGETS = {
@@ -398,30 +399,25 @@ class _FakeS3:
 
 @contextlib.contextmanager
 def authorizer_handler(document: bytes, revalidate_seconds: float) -> Iterator[Any]:
-    """The real handler module, its S3 client replaced by :class:`_FakeS3`; stdout discarded."""
-    from lambdas import authorizer
+    """The real handler (as lambdas/authorizer.py builds it), reading from :class:`_FakeS3`."""
+    from types import SimpleNamespace
+
+    from crlcheck.aws.authorizer import authorizer_from_environ
+    from crlcheck.aws.s3 import S3DocumentSource
 
     key = "crls/bench.cache.json"
     fake = _FakeS3({key: document})
-    saved_env = dict(os.environ)
-    module = vars(authorizer)  # the handler's module-level state, swapped for the run
-    saved = (module["_runtime"], module["make_client"])
-    os.environ.update(
-        {
-            "CRLCHECK_BUCKET": "crlcheck-bench",
-            "CRLCHECK_DOCUMENT_KEYS": key,
-            "CRLCHECK_REVALIDATE_SECONDS": str(revalidate_seconds),
-        }
+    environ = {
+        "CRLCHECK_BUCKET": "crlcheck-bench",
+        "CRLCHECK_DOCUMENT_KEYS": key,
+        "CRLCHECK_REVALIDATE_SECONDS": str(revalidate_seconds),
+    }
+    handler = authorizer_from_environ(
+        environ,
+        make_source=lambda settings: S3DocumentSource(fake, settings.bucket),  # type: ignore[arg-type]
     )
-    module["_runtime"] = None
-    module["make_client"] = lambda *args, **kwargs: fake
-    try:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-            yield authorizer
-    finally:
-        module["_runtime"], module["make_client"] = saved
-        os.environ.clear()
-        os.environ.update(saved_env)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield SimpleNamespace(handler=handler)
 
 
 def rest_event(pem: bytes) -> Json:

@@ -1,13 +1,13 @@
 """crlcheck: fast, fail-closed X.509 CRL revocation checks for mTLS client certificates.
 
 The core is pure: it takes bytes and an explicit ``now`` and returns values or raises
-:class:`CRLCheckError` subclasses. I/O lives in adapters (the CLI, the S3 store, the Lambda
-handlers).
+:class:`CRLCheckError` subclasses. I/O lives in adapters: the CLI (:mod:`crlcheck.cli`) and the
+AWS package (:mod:`crlcheck.aws`), which ``import crlcheck`` does not load. docs/ARCHITECTURE.md
+has the map.
 
 Typical use::
 
-    crl = load_crl(crl_bytes)
-    revset = verify_crl(crl, load_certificates(ca_pem), now=now)
+    revset = verify_crl(load_crl(crl_bytes), load_certificates(ca_pem), now=now)
     document = dump_document(revset)
     ...
     decision = decide(client_cert_pem, [load_document(document)], now=now)
@@ -17,16 +17,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from crlcheck.crl import (
-    CRL,
-    DEFAULT_CLOCK_SKEW,
-    load_certificate,
-    load_certificates,
-    load_crl,
-    verify_crl,
-)
-from crlcheck.decision import Decision, Reason, decide
-from crlcheck.document import FORMAT_VERSION, dump_document, load_document
+from crlcheck.cache import DocumentSource, Fetched, NotModified, RevocationCache
+from crlcheck.certificate import load_certificate, load_certificates
+from crlcheck.codec import FORMAT_VERSION, dump_document, load_document
+from crlcheck.crl import CRL, load_crl, verify_crl
+from crlcheck.decision import Decision, decide
 from crlcheck.errors import (
     CacheFormatError,
     CertificateParseError,
@@ -41,24 +36,22 @@ from crlcheck.errors import (
     CRLStaleError,
     CRLValidityError,
     DeltaCRLError,
-    EventError,
+    DocumentNotFoundError,
     IndirectCRLError,
     PartialCRLError,
+    Reason,
     StorageError,
     UnsupportedCRLError,
     UnsupportedCRLExtensionError,
 )
-from crlcheck.events import parse_authorizer_event, parse_s3_event
-from crlcheck.responses import policy_response, simple_response
-from crlcheck.revset import CRLInfo, RevocationSet, RevokedEntry
-from crlcheck.serial import decode_serial, encode_serial, format_serial
-from crlcheck.settings import SettingsError
-from crlcheck.store import DocumentNotFoundError, DocumentSource, RevocationCache, plan_publication
+from crlcheck.revset import DEFAULT_CLOCK_SKEW, CRLInfo, RevocationSet, RevokedEntry
+from crlcheck.service import Authorizer, Verdict
 
 __all__ = [
     "CRL",
     "DEFAULT_CLOCK_SKEW",
     "FORMAT_VERSION",
+    "Authorizer",
     "CRLCheckError",
     "CRLError",
     "CRLInfo",
@@ -76,31 +69,24 @@ __all__ = [
     "DeltaCRLError",
     "DocumentNotFoundError",
     "DocumentSource",
-    "EventError",
+    "Fetched",
     "IndirectCRLError",
+    "NotModified",
     "PartialCRLError",
     "Reason",
     "RevocationCache",
     "RevocationSet",
     "RevokedEntry",
-    "SettingsError",
     "StorageError",
     "UnsupportedCRLError",
     "UnsupportedCRLExtensionError",
+    "Verdict",
     "__version__",
     "decide",
-    "decode_serial",
     "dump_document",
-    "encode_serial",
-    "format_serial",
     "load_certificate",
     "load_certificates",
     "load_crl",
     "load_document",
-    "parse_authorizer_event",
-    "parse_s3_event",
-    "plan_publication",
-    "policy_response",
-    "simple_response",
     "verify_crl",
 ]

@@ -32,11 +32,12 @@ import orjson
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
-from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificates, load_crl, verify_crl
+from crlcheck.certificate import load_certificates
+from crlcheck.codec import dump_document, load_document, sniff
+from crlcheck.crl import load_crl, verify_crl
 from crlcheck.decision import decide
-from crlcheck.document import dump_document, load_document
 from crlcheck.errors import CacheFormatError, CertificateParseError, CRLCheckError, CRLError
-from crlcheck.revset import RevocationSet
+from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, validity_at
 
 __all__ = ["main"]
 
@@ -268,18 +269,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _freshness(this_update: datetime, next_update: datetime | None, now: datetime) -> str:
     if next_update is None:
         return "stale (no nextUpdate)"
-    if this_update - now > DEFAULT_CLOCK_SKEW:
-        return "not yet valid"
-    if now >= next_update:
-        return "stale"
-    return "fresh"
+    return validity_at(this_update, next_update, now).value.replace("_", " ")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     now = args.at or datetime.now(UTC)
     data = _read(args.file, "file")
     summary: dict[str, Any]
-    if data.lstrip()[:1] == b"{":
+    if sniff(data) is not None:
         try:
             revset = load_document(data)
         except CacheFormatError as exc:

@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import re
-import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,8 +40,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509.oid import ExtensionOID
 
 from crlcheck import _der
+from crlcheck._entries import ProgressCallback, walk_entries
+from crlcheck.certificate import PEM_MARKER, as_bytes, load_certificate, load_certificates
 from crlcheck.errors import (
-    CertificateParseError,
     CRLIssuerMismatchError,
     CRLNotYetValidError,
     CRLParseError,
@@ -57,17 +56,15 @@ from crlcheck.errors import (
 )
 from crlcheck.revset import (
     DEFAULT_CLOCK_SKEW,
-    DETAIL_SIZE,
-    NO_REASON,
     CRLInfo,
     RevocationSet,
     general_name_text,
-    keys_increasing,
 )
 
 __all__ = [
     "CRL",
     "DEFAULT_CLOCK_SKEW",
+    "ProgressCallback",
     "load_certificate",
     "load_certificates",
     "load_crl",
@@ -86,24 +83,6 @@ _UNDERSTOOD_CRL_EXTENSIONS = frozenset(
         ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
     }
 )
-
-# CRL entry extension OIDs as DER content bytes (RFC 5280 §5.3).
-_OID_REASON_CODE = bytes.fromhex("551d15")  # 2.5.29.21
-_OID_HOLD_INSTRUCTION = bytes.fromhex("551d17")  # 2.5.29.23
-_OID_INVALIDITY_DATE = bytes.fromhex("551d18")  # 2.5.29.24
-_OID_CERTIFICATE_ISSUER = bytes.fromhex("551d1d")  # 2.5.29.29
-_UNDERSTOOD_ENTRY_EXTENSIONS = frozenset(
-    {_OID_REASON_CODE, _OID_HOLD_INSTRUCTION, _OID_INVALIDITY_DATE}
-)
-
-# The overwhelmingly common entry extension list: exactly one non-critical reasonCode.
-# SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED <code> } } }
-_REASON_ONLY = bytes.fromhex("300c300a0603551d1504030a01")
-
-# Reason codes allowed in a complete CRL: 7 is unassigned, 8 (removeFromCRL) is delta-only.
-_COMPLETE_CRL_REASONS = frozenset({0, 1, 2, 3, 4, 5, 6, 9, 10})
-
-_PEM_MARKER = b"-----BEGIN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,21 +151,23 @@ class CRL:
         return self._revoked_end - self._revoked_start
 
 
-def load_crl(data: bytes) -> CRL:
+def load_crl(data: bytes | str) -> CRL:
     """Parse a DER or PEM (autodetected) X.509 CRL without trusting it.
 
     Args:
-        data: The CRL bytes.
+        data: The CRL bytes (or PEM text).
 
     Returns:
         The parsed, unverified CRL.
 
     Raises:
         CRLParseError: If ``data`` is not a well-formed CRL.
+        TypeError: If ``data`` is neither bytes nor str.
     """
+    data = as_bytes(data, "a CRL")
     if not data:
         raise CRLParseError("empty input: not a CRL")
-    der = _pem_to_der(data) if data.lstrip()[: len(_PEM_MARKER)] == _PEM_MARKER else data
+    der = _pem_to_der(data) if data.lstrip()[: len(PEM_MARKER)] == PEM_MARKER else data
     try:
         # cryptography parses strictly and eagerly: every entry's DER is validated here.
         crl = x509.load_der_x509_crl(der)
@@ -260,169 +241,6 @@ def _locate_fields(der: bytes) -> tuple[int, int, int, int]:
     return tbs.start, tbs.end, 0, 0
 
 
-def load_certificate(data: bytes) -> x509.Certificate:
-    """Parse one certificate, PEM or DER (autodetected).
-
-    Negative serial numbers are accepted (they are disallowed by RFC 5280 but exist).
-    ``cryptography`` warns each time such a serial is *read*, so readers of ``serial_number``
-    (like :func:`crlcheck.decide`) suppress that warning themselves.
-
-    Raises:
-        CertificateParseError: If ``data`` is not a certificate, or its extensions are malformed.
-    """
-    if not data:
-        raise CertificateParseError("empty input: not a certificate")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if data.lstrip()[: len(_PEM_MARKER)] == _PEM_MARKER:
-                cert = x509.load_pem_x509_certificate(data)
-            else:
-                cert = x509.load_der_x509_certificate(data)
-        # Extensions are parsed on first access: a duplicate or malformed one must refuse the
-        # load here, not raise DuplicateExtension or ValueError later from a property.
-        _ = cert.extensions
-    except Exception as exc:
-        raise CertificateParseError(f"not a valid X.509 certificate: {exc}") from exc
-    return cert
-
-
-# The one PEM shape read_certificate unwraps itself: a single CERTIFICATE block of non-empty
-# base64 lines ending in LF, nothing around it but whitespace. Anything else (CRLF, headers,
-# other labels, several blocks) takes the general route, which accepts what cryptography does.
-_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"
-_PEM_END = b"\n-----END CERTIFICATE-----"
-# Outer signatureAlgorithm encodings (complete TLVs) for which cryptography emits no warning
-# when it loads the certificate: ECDSA with SHA-2 (no parameters), RSA PKCS #1 v1.5 with SHA-2
-# (NULL parameters), Ed25519 and Ed448. Anything else (e.g. ECDSA with NULL parameters, which
-# cryptography warns about) takes the general route, whose warnings are suppressed.
-_QUIET_SIGNATURE_ALGORITHMS = frozenset(
-    bytes.fromhex(h)
-    for h in (
-        "300a06082a8648ce3d040302",  # ecdsa-with-SHA256
-        "300a06082a8648ce3d040303",  # ecdsa-with-SHA384
-        "300a06082a8648ce3d040304",  # ecdsa-with-SHA512
-        "300d06092a864886f70d01010b0500",  # sha256WithRSAEncryption
-        "300d06092a864886f70d01010c0500",  # sha384WithRSAEncryption
-        "300d06092a864886f70d01010d0500",  # sha512WithRSAEncryption
-        "300506032b6570",  # Ed25519
-        "300506032b6571",  # Ed448
-    )
-)
-
-
-def _unwrap_pem(data: bytes) -> bytes | None:
-    """The DER of a plain single-certificate PEM, or None for any other input.
-
-    None means "not this simple shape" (the caller then takes the general route), never that
-    the input is bad. The base64 must be canonical (it re-encodes to the same text): the Rust
-    decoder behind cryptography's PEM loader refuses non-canonical padding bits, so accepting
-    them here would accept a certificate the general route refuses.
-    """
-    text = data.strip(b" \t\r\n")
-    if not (text.startswith(_PEM_BEGIN) and text.endswith(_PEM_END)):
-        return None
-    body = text[len(_PEM_BEGIN) : len(text) - len(_PEM_END)]
-    # No empty line and no CR: what remains is one or more non-empty lines.
-    if not body or body[0] == 0x0A or body[-1] == 0x0A or b"\r" in body or b"\n\n" in body:
-        return None
-    encoded = body.translate(None, b"\n")
-    if len(encoded) % 4:
-        return None
-    try:
-        der = binascii.a2b_base64(encoded, strict_mode=True)  # Only the base64 alphabet.
-    except binascii.Error:
-        return None
-    # Only the last group of four characters can carry unused bits (before its padding).
-    last = 3 * (len(encoded) // 4 - 1)
-    if binascii.b2a_base64(der[last:], newline=False) != encoded[-4:]:
-        return None
-    return der
-
-
-def _serial_and_issuer(der: bytes) -> tuple[int, bytes, bytes]:
-    """The serial, the issuer Name TLV and the signature AlgorithmIdentifier TLV of a certificate.
-
-    Read from the DER (RFC 5280 §4.1: Certificate ::= SEQUENCE { tbsCertificate,
-    signatureAlgorithm, signatureValue }; TBSCertificate ::= SEQUENCE { [0] version OPTIONAL,
-    serialNumber INTEGER, signature AlgorithmIdentifier, issuer Name, ... }) without building
-    cryptography's objects. The serial is the exact two's-complement value, any sign. The
-    algorithm is returned only when the outer signatureAlgorithm is the same bytes (RFC 5280
-    §4.1.1.2 requires it), else empty.
-
-    Raises:
-        _der.DERError: If the bytes do not have that structure.
-    """
-    size = len(der)
-    cert_start, cert_end = _der.expect(der, 0, _der.TAG_SEQUENCE, size)
-    if cert_end != size:
-        raise _der.DERError("trailing bytes after the certificate")
-    tbs_start, tbs_end = _der.expect(der, cert_start, _der.TAG_SEQUENCE, size)
-    pos = tbs_start
-    if pos < tbs_end and der[pos] == _der.TAG_CONTEXT_0:
-        pos = _der.expect(der, pos, _der.TAG_CONTEXT_0, tbs_end)[1]  # version
-    serial_start, serial_end = _der.expect(der, pos, _der.TAG_INTEGER, tbs_end)
-    if serial_end == serial_start:
-        raise _der.DERError("empty serialNumber")
-    serial = int.from_bytes(der[serial_start:serial_end], "big", signed=True)
-    alg_end = _der.expect(der, serial_end, _der.TAG_SEQUENCE, tbs_end)[1]
-    issuer_end = _der.expect(der, alg_end, _der.TAG_SEQUENCE, tbs_end)[1]
-    algorithm = der[serial_end:alg_end]
-    if der[tbs_end : tbs_end + len(algorithm)] != algorithm:
-        algorithm = b""
-    return serial, der[alg_end:issuer_end], algorithm
-
-
-def read_certificate(data: bytes) -> tuple[x509.Certificate, int, bytes] | None:
-    """Parse a client certificate and read its serial and issuer Name DER, on the quick route.
-
-    For the usual input (DER, or one plain PEM block, with a positive serial and a common
-    signature algorithm), this is what :func:`load_certificate` followed by ``serial_number``
-    and ``issuer.public_bytes()`` returns, without the warnings machinery (~15 µs: the
-    certificates cryptography warns about on load, with a negative or zero serial or an unusual
-    algorithm encoding, take the general route) and without building the issuer's Python
-    objects (~35 µs). The issuer is the Name exactly as encoded in the certificate;
-    cryptography's ``public_bytes()`` re-encodes the parsed Name, which is the same bytes for a
-    DER Name (callers comparing against a re-encoded name fall back on a mismatch).
-
-    Returns:
-        ``(certificate, serial, issuer_der)``, or None when the input needs the general route
-        (:func:`load_certificate`): unusual PEM, a non-positive serial, an uncommon signature
-        algorithm, or anything that does not parse. None never means "valid" or "invalid".
-    """
-    try:
-        der = data if data[:1] == b"\x30" else _unwrap_pem(data)
-        if der is None:
-            return None
-        serial, issuer_der, algorithm = _serial_and_issuer(der)
-        if serial <= 0 or algorithm not in _QUIET_SIGNATURE_ALGORITHMS:
-            return None
-        cert = x509.load_der_x509_certificate(der)
-        _ = cert.extensions  # See load_certificate.
-    except Exception:  # The general route reports the error, with its own message.
-        return None
-    return cert, serial, issuer_der
-
-
-def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Parse a PEM bundle of one or more certificates, or one DER certificate.
-
-    Raises:
-        CertificateParseError: If ``data`` holds no certificate or a malformed one.
-    """
-    if data.lstrip()[: len(_PEM_MARKER)] != _PEM_MARKER:
-        return [load_certificate(data)]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            certs = x509.load_pem_x509_certificates(data)
-        for cert in certs:
-            _ = cert.extensions  # See load_certificate.
-    except Exception as exc:
-        raise CertificateParseError(f"not a valid PEM certificate bundle: {exc}") from exc
-    return certs
-
-
 def _key_usage_allows_crl_sign(cert: x509.Certificate) -> bool:
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -482,6 +300,11 @@ def _signature_valid(crl: CRL, signer: x509.Certificate) -> bool:
 def _select_signer(crl: CRL, signers: Iterable[x509.Certificate]) -> x509.Certificate:
     issuer_der = crl.issuer.public_bytes()
     offered = list(signers)
+    for cert in offered:
+        if not isinstance(cert, x509.Certificate):
+            raise TypeError(
+                f"signers must be certificates (or their PEM/DER bytes), got {type(cert).__name__}"
+            )
     matching = [c for c in offered if c.subject.public_bytes() == issuer_der]
     if not matching:
         names = tuple(c.subject.rfc4514_string() for c in offered)
@@ -569,12 +392,9 @@ def _check_times(crl: CRL, now: datetime, clock_skew: timedelta) -> datetime:
     return next_update
 
 
-ProgressCallback = Callable[[int, int], None]
-
-
 def verify_crl(
-    crl: CRL,
-    signers: Iterable[x509.Certificate],
+    crl: CRL | bytes | str,
+    signers: Iterable[x509.Certificate] | bytes | str,
     *,
     now: datetime,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
@@ -583,8 +403,9 @@ def verify_crl(
     """Verify a loaded CRL and return its revocation set.
 
     Args:
-        crl: The CRL from :func:`load_crl`.
-        signers: Candidate signer certificates (e.g. a CA bundle). The one whose subject equals
+        crl: The CRL from :func:`load_crl` (or its bytes, which are loaded first).
+        signers: Candidate signer certificates (e.g. a CA bundle, or its PEM/DER bytes, which are
+            loaded with :func:`load_certificates`). The one whose subject equals
             the CRL issuer name and whose key verifies the signature is used; it may be the CA
             itself or a separate CRL-signing certificate with the same name.
         now: The evaluation time (aware datetime).
@@ -602,11 +423,17 @@ def verify_crl(
             CRL uses features that prevent trusting it as a complete CRL.
         CRLStaleError, CRLNotYetValidError: ``now`` is outside its validity window.
         CRLParseError: An entry is malformed.
+        CertificateParseError: ``signers`` are bytes that are not certificates.
+        TypeError: An argument is of none of the accepted types.
     """
+    if not isinstance(crl, CRL):
+        crl = load_crl(crl)
+    if isinstance(signers, bytes | str):
+        signers = load_certificates(signers)
     signer = _select_signer(crl, signers)
     points, only_user = _check_extensions(crl)
     next_update = _check_times(crl, now, clock_skew)
-    width, keys, details = _walk_entries(
+    width, keys, details = walk_entries(
         crl.der, crl._revoked_start, crl._revoked_end, progress, len(crl.crl)
     )
     info = CRLInfo(
@@ -634,406 +461,3 @@ def _algorithm_name(crl: x509.CertificateRevocationList) -> str:
     oid = crl.signature_algorithm_oid
     name: str = getattr(oid, "_name", "") or oid.dotted_string
     return name
-
-
-_PROGRESS_STEP = 1 << 22  # Report progress every 4 MiB of entries.
-
-
-def _build_entry_pattern() -> re.Pattern[bytes]:
-    """The regular expression of one revoked entry in its common shapes (the fast paths).
-
-    An entry is ``SEQUENCE { INTEGER serial, Time revocationDate, [Extensions] }`` where the
-    extensions, if present, are a non-critical reasonCode, a non-critical invalidityDate, or both.
-    Groups: 1 = serial length byte + content, 2 = UTCTime text, 3 = GeneralizedTime text,
-    4-6 = the reason code byte (in whichever alternative matched).
-    """
-    reason = rb"\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01([\x00-\x06\x09\x0a])"
-    # invalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
-    inv = rb"(?:\x30\x18\x06\x03\x55\x1d\x18\x04\x11\x18\x0f[0-9]{14}Z)"
-    extensions = (
-        rb"(?:\x30(?:\x0c"
-        + reason
-        + rb"|\x1a"
-        + inv
-        + rb"|\x26(?:"
-        + reason
-        + inv
-        + rb"|"
-        + inv
-        + reason
-        + rb")))?"
-    )
-    return re.compile(
-        rb"\x30[\x00-\x7f]\x02(" + _SERIAL_PATTERN + rb")"
-        rb"(?:\x17\x0d(" + _ANY + rb"{13})|\x18\x0f(" + _ANY + rb"{15}))" + extensions
-    )
-
-
-def _build_utc_entry_pattern() -> re.Pattern[bytes]:
-    """The pattern of :func:`_walk_utc_entries`: the same entries, UTCTime revocationDate only.
-
-    Groups: 1 = serial length byte + content, 2 = UTCTime text, 3 = the reason code byte (None
-    when the entry has no reasonCode). The three extension layouts that carry a reasonCode share
-    the one reason group: a lookahead admits a reasonCode-first layout only when an
-    invalidityDate follows it, and a lookbehind then requires that invalidityDate.
-    """
-    reason_prefix = rb"\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01"
-    code = rb"[\x00-\x06\x09\x0a]"
-    inv = rb"(?:\x30\x18\x06\x03\x55\x1d\x18\x04\x11\x18\x0f[0-9]{14}Z)"
-    extensions = (
-        rb"(?:\x30\x1a" + inv  # invalidityDate only
-        + rb"|\x30(?:\x0c"  # reasonCode only
-        + rb"|\x26" + inv  # invalidityDate, reasonCode
-        + rb"|\x26(?=" + reason_prefix + code + inv + rb"))"  # reasonCode, invalidityDate
-        + reason_prefix + rb"(" + code + rb")"
-        + rb"(?:(?<=\x30\x26" + reason_prefix + code + rb")" + inv + rb")?)?"
-    )  # fmt: skip
-    return re.compile(
-        rb"\x30[\x00-\x7f]\x02(" + _SERIAL_PATTERN + rb")\x17\x0d(" + _ANY + rb"{13})" + extensions
-    )
-
-
-# Any one byte. A counted run of `.` under DOTALL is skipped by the regex engine in one step,
-# where `[\s\S]{n}` tests a character class n times: the fast path's split is ~40 % faster.
-_ANY = rb"(?s:.)"
-# A serial: its DER length byte (1-127), then that many bytes. Lengths are tried most common
-# first (the regex engine skips a branch whose first literal does not match in one step).
-_SERIAL_PATTERN = b"|".join(
-    re.escape(bytes((n,))) + _ANY + rb"{%d}" % n
-    for n in [*range(16, 23), *range(8, 16), *range(1, 8), *range(23, 0x80)]
-)
-# Compiled on first use (~8 ms each): the authorizer imports this module but never walks entries.
-_entry_re = functools.cache(_build_entry_pattern)
-_utc_entry_re = functools.cache(_build_utc_entry_pattern)
-
-# revocationDate as GeneralizedTime text: UTCTime years 50-99 are 19xx, 00-49 are 20xx
-# (RFC 5280 §4.1.2.5.1), chosen by the first digit.
-_CENTURY = {d: (b"19" if d >= 0x35 else b"20") for d in range(0x30, 0x3A)}
-_REASON_BYTE: dict[bytes | None, bytes] = {None: bytes((NO_REASON,))} | {
-    bytes((r,)): bytes((r,)) for r in range(11)
-}
-# The same century rule as bytes.translate tables, for a whole column of first year digits.
-_CENTURY_HIGH = bytes.maketrans(b"0123456789", b"2222211111")
-_CENTURY_LOW = bytes.maketrans(b"0123456789", b"0000099999")
-_BUCKETS_MIN_ENTRIES = 1 << 14  # Fewer entries: bucket by length and sign only.
-
-
-def _walk_utc_entries(section: bytes, expected: int | None) -> tuple[int, bytes, bytes] | None:
-    """The fast path of the common case: every revocationDate a UTCTime, no serial listed twice.
-
-    Returns (width, keys blob, details blob) like :func:`_walk_entries`, or None when the list
-    is not of that kind (the caller then takes the general path).
-
-    One ``split`` in the regex engine's C loop cuts the list into serials, dates and reason codes,
-    and C-level ``map``/``join`` make one record per entry: serial length byte + content + the
-    13 UTCTime bytes + the reason byte. Among DER INTEGERs of one length and sign, byte order is
-    numeric order, so the records are sorted in buckets of one (length, first octet) - small
-    sorts that stay in cache, ~40 % cheaper than one big sort - and each run of one length and
-    sign has fixed-size records. Per run, the keys (a constant offset-binary prefix, then the
-    content) and the details (the century from a ``translate`` of the year column) are assembled
-    column by column, as in :func:`_columns`, with no object per entry. Runs are concatenated in
-    numeric order: negative serials longest first, then the others shortest first. Sorting does
-    not rule out a serial listed twice (or, if the parser ever let one through, a non-minimal
-    INTEGER that equals a shorter one), so strict order is checked on the result.
-    """
-    parts = _utc_entry_re().split(section)
-    if (expected is not None and len(parts) // 4 != expected) or any(parts[::4]):
-        return None
-    shift = 0 if len(parts) // 4 >= _BUCKETS_MIN_ENTRIES else 7
-    buckets: list[list[bytes]] = [[] for _ in range(0x8000 >> shift)]
-    reasons = map(_REASON_BYTE.__getitem__, parts[3::4])
-    records = map(b"".join, zip(parts[1::4], parts[2::4], reasons, strict=True))
-    for record in records:
-        buckets[(record[0] << 8 | record[1]) >> shift].append(record)
-    del parts, reasons, records
-    runs: dict[tuple[int, int], list[bytes]] = {}
-    for index, bucket in enumerate(buckets):
-        if bucket:
-            bucket.sort()
-            length, negative = index << shift >> 8, index << shift & 0x80
-            runs.setdefault((0, -length) if negative else (1, length), []).extend(bucket)
-    del buckets
-    width = max(abs(length) for _, length in runs) + 1  # room for the sign
-    keys: list[bytes] = []
-    details: list[bytes] = []
-    for (sign, length), run in sorted(runs.items()):
-        length = abs(length)
-        blob = b"".join(run)
-        run.clear()
-        stride = length + 15  # length byte, content, 13 UTCTime bytes, reason byte
-        count = len(blob) // stride
-        prefix = b"\x80" + b"\x00" * (width - 1) if sign else b"\x7f" + b"\xff" * (width - 1)
-        run_keys = bytearray(prefix) * count
-        for j in range(length):
-            run_keys[width - length + j :: width] = blob[1 + j :: stride]
-        run_details = bytearray(DETAIL_SIZE * count)
-        year = blob[1 + length :: stride]
-        run_details[0::DETAIL_SIZE] = year.translate(_CENTURY_HIGH)
-        run_details[1::DETAIL_SIZE] = year.translate(_CENTURY_LOW)
-        for j in range(DETAIL_SIZE - 2):
-            run_details[2 + j :: DETAIL_SIZE] = blob[1 + length + j :: stride]
-        keys.append(bytes(run_keys))
-        details.append(bytes(run_details))
-    keys_blob = b"".join(keys)
-    if not keys_increasing(keys_blob, width):
-        return None  # A serial is listed twice: the general path keeps its first listing.
-    return width, keys_blob, b"".join(details)
-
-
-def _walk_entries(
-    der: bytes,
-    start: int,
-    end: int,
-    progress: ProgressCallback | None,
-    expected: int | None = None,
-) -> tuple[int, bytes, bytes]:
-    """Walk revokedCertificates; return (width, sorted unique keys blob, details blob).
-
-    ``cryptography`` has already validated every entry's DER (it parses eagerly) when this runs
-    on a loaded CRL. The fast paths extract all entries with one ``split`` in the regex engine's
-    C loop, then prove they read every byte, in order: the pieces between matches must all be
-    empty and the matches as many as the entries. The first, :func:`_walk_utc_entries`, takes
-    the common case (UTCTime dates, no serial listed twice) with no Python code per entry but a
-    list append; the second reads GeneralizedTime dates and duplicates with one Python
-    expression per entry (at 1M entries: ~1.5 s and ~2.5 s on the benchmark machine). An entry
-    of any other shape (critical or unusual extensions, bad reason codes) sends the whole list
-    down the slow path, which parses each entry in Python and reports precisely what is wrong.
-    """
-    if start == end:
-        if expected:
-            raise CRLParseError(f"the CRL lists {expected} entries but none were found")
-        return 2, b"", b""
-    section = der[start:end]
-    fast = _walk_utc_entries(section, expected)
-    if fast is not None:
-        if progress is not None:
-            progress(end - start, end - start)
-        return fast
-    # split() returns [gap, serial, utc, gen, r1, r2, r3, gap, serial, ...]: every gap must be
-    # empty, i.e. the matches tile the list exactly.
-    pattern = _entry_re()
-    parts = pattern.split(section)
-    del section
-    groups = pattern.groups + 1
-    if (expected is None or len(parts) // groups == expected) and not any(parts[::groups]):
-        if progress is not None:
-            progress(end - start, end - start)
-        serials = parts[1::groups]
-        width = max(map(len, serials))  # The length byte stands in for the sign byte.
-        unique = len(set(serials)) == len(serials)
-        pos = [b"\x80" + b"\x00" * (width - n - 1) for n in range(width)]
-        neg = [b"\x7f" + b"\xff" * (width - n - 1) for n in range(width)]
-        century = _CENTURY
-        reasons = _REASON_BYTE
-        # One record per entry: key + detail, so that one sort orders both.
-        records = [
-            (neg if s[1] & 0x80 else pos)[s[0]]
-            + s[1:]
-            + (gen or century[utc[0]] + utc)
-            + reasons[r1 or r2 or r3]
-            for s, utc, gen, r1, r2, r3 in zip(
-                serials,
-                parts[2::groups],
-                parts[3::groups],
-                parts[4::groups],
-                parts[5::groups],
-                parts[6::groups],
-                strict=True,
-            )
-        ]
-        del parts, serials
-        return _sort_unique(records, width, unique=unique)
-    serials, details = _walk_entries_slowly(der, start, end, progress)
-    # (A negative ``expected`` only forces this path, for tests comparing the walkers.)
-    if expected is not None and expected >= 0 and len(serials) != expected:
-        raise CRLParseError(f"found {len(serials)} revoked entries, the CRL lists {expected}")
-    width = max(map(len, serials)) + 1
-    pos = [b"\x80" + b"\x00" * (width - n - 1) for n in range(width)]
-    neg = [b"\x7f" + b"\xff" * (width - n - 1) for n in range(width)]
-    records = [
-        (neg if s[0] & 0x80 else pos)[len(s)] + s + d for s, d in zip(serials, details, strict=True)
-    ]
-    return _sort_unique(records, width, unique=len(set(serials)) == len(serials))
-
-
-def _sort_unique(records: list[bytes], width: int, *, unique: bool) -> tuple[int, bytes, bytes]:
-    """Sort ``key + detail`` records and split them into a keys blob and a details blob.
-
-    Keys are offset-binary (see :mod:`crlcheck.serial`), so sorting whole records sorts by
-    serial. When a serial is listed more than once (``unique`` is False) only its first listing
-    in sorted order is kept.
-    """
-    records.sort()
-    if not unique:
-        kept: list[bytes] = []
-        previous = b""
-        for record in records:
-            if record[:width] != previous:
-                kept.append(record)
-                previous = record[:width]
-        records = kept
-    return width, *_columns(b"".join(records), width, width + DETAIL_SIZE)
-
-
-def _columns(blob: bytes, width: int, stride: int) -> tuple[bytes, bytes]:
-    """Split fixed-size records into their first ``width`` bytes and the rest, column by column.
-
-    Each column is one strided slice copy in C, so this costs ``stride`` passes over the data and
-    no object per record.
-    """
-    count = len(blob) // stride
-    keys = bytearray(count * width)
-    rest = bytearray(count * (stride - width))
-    for j in range(width):
-        keys[j::width] = blob[j::stride]
-    for j in range(stride - width):
-        rest[j :: stride - width] = blob[width + j :: stride]
-    return bytes(keys), bytes(rest)
-
-
-def _walk_entries_slowly(
-    der: bytes, start: int, end: int, progress: ProgressCallback | None
-) -> tuple[list[bytes], list[bytes]]:
-    """Parse each entry in Python; return (serial contents, detail records) in CRL order."""
-    serials: list[bytes] = []
-    details: list[bytes] = []
-    add_serial = serials.append
-    add_detail = details.append
-    no_reason = bytes((NO_REASON,))
-    reason_bytes = [bytes((r,)) for r in range(256)]
-    next_report = start + _PROGRESS_STEP
-    pos = start
-    try:
-        while pos < end:
-            if der[pos] != 0x30:
-                raise _der.DERError(f"revoked entry at offset {pos} is not a SEQUENCE")
-            n = der[pos + 1]
-            if n < 0x80:
-                cs = pos + 2
-                ce = cs + n
-            else:
-                tlv = _der.read_tlv(der, pos, end)
-                cs, ce = tlv.content_start, tlv.end
-            if ce > end:
-                raise _der.DERError(f"revoked entry at offset {pos} overruns the list")
-            # userCertificate CertificateSerialNumber (INTEGER)
-            if der[cs] != 0x02:
-                raise _der.DERError(f"revoked entry at offset {pos} has no serial INTEGER")
-            sl = der[cs + 1]
-            if sl == 0 or sl >= 0x80:
-                tlv = _der.read_tlv(der, cs, ce)
-                if tlv.tag != 0x02 or tlv.end == tlv.content_start:
-                    raise _der.DERError(f"bad serial INTEGER at offset {cs}")
-                s = der[tlv.content_start : tlv.end]
-                j = tlv.end
-            else:
-                j = cs + 2 + sl
-                s = der[cs + 2 : j]
-            if len(s) > 1 and ((s[0] == 0 and s[1] < 0x80) or (s[0] == 0xFF and s[1] >= 0x80)):
-                raise _der.DERError(f"non-minimal serial INTEGER at offset {cs}")
-            # revocationDate Time
-            t = der[j]
-            if t == 0x17 and der[j + 1] == 13:
-                date = (b"19" if der[j + 2] >= 0x35 else b"20") + der[j + 2 : j + 15]
-                j += 15
-            elif t == 0x18 and der[j + 1] == 15:
-                date = der[j + 2 : j + 17]
-                j += 17
-            else:
-                raise _der.DERError(f"bad revocationDate at offset {j}")
-            if j == ce:
-                reason = no_reason
-            elif ce - j == 14 and der[j : j + 13] == _REASON_ONLY:
-                code = der[j + 13]
-                if code not in _COMPLETE_CRL_REASONS:
-                    raise _bad_reason(code, j)
-                reason = reason_bytes[code]
-            elif j > ce:
-                raise _der.DERError(f"revoked entry at offset {pos} overruns itself")
-            else:
-                reason = reason_bytes[_entry_extensions(der, j, ce)]
-            add_serial(s)
-            add_detail(date + reason)
-            pos = ce
-            if pos >= next_report and progress is not None:
-                progress(pos - start, end - start)
-                next_report = pos + _PROGRESS_STEP
-    except IndexError as exc:
-        raise CRLParseError(f"truncated revoked entry at offset {pos}") from exc
-    except _der.DERError as exc:
-        raise CRLParseError(f"malformed revoked entry: {exc}") from exc
-    if progress is not None and end > start:
-        progress(end - start, end - start)
-
-    return serials, details
-
-
-def _bad_reason(code: int, offset: int) -> CRLParseError:
-    if code == 8:
-        return CRLParseError(f"removeFromCRL entry at offset {offset} in a complete CRL")
-    return CRLParseError(f"invalid CRLReason code {code} at offset {offset}")
-
-
-def _entry_extensions(der: bytes, pos: int, end: int) -> int:
-    """Parse a crlEntryExtensions field; return the reason code (NO_REASON when absent)."""
-    seq = _der.read_tlv(der, pos, end)
-    if seq.tag != _der.TAG_SEQUENCE or seq.end != end:
-        raise _der.DERError(f"bad crlEntryExtensions at offset {pos}")
-    reason = NO_REASON
-    seen: set[bytes] = set()
-    for ext in _der.read_children(der, seq):
-        if ext.tag != _der.TAG_SEQUENCE:
-            raise _der.DERError(f"bad entry extension at offset {ext.start}")
-        fields = _der.read_children(der, ext)
-        if not 2 <= len(fields) <= 3 or fields[0].tag != _der.TAG_OID:
-            raise _der.DERError(f"bad entry extension at offset {ext.start}")
-        oid = der[fields[0].content_start : fields[0].end]
-        critical = False
-        if len(fields) == 3:
-            flag = fields[1]
-            if flag.tag != _der.TAG_BOOLEAN or flag.end - flag.content_start != 1:
-                raise _der.DERError(f"bad critical flag at offset {flag.start}")
-            # DER: TRUE is 0xFF and a FALSE default is omitted, never encoded.
-            if der[flag.content_start] != 0xFF:
-                raise _der.DERError(f"non-DER critical flag at offset {flag.start}")
-            critical = True
-        value = fields[-1]
-        if value.tag != _der.TAG_OCTET_STRING:
-            raise _der.DERError(f"bad entry extension value at offset {value.start}")
-        if oid in seen:
-            raise _der.DERError(f"duplicate entry extension at offset {ext.start}")
-        seen.add(oid)
-        if oid == _OID_CERTIFICATE_ISSUER:
-            raise IndirectCRLError("certificateIssuer entry extension: indirect CRLs unsupported")
-        if oid == _OID_REASON_CODE:
-            inner = _der.read_tlv(der, value.content_start, value.end)
-            if (
-                inner.tag != _der.TAG_ENUMERATED
-                or inner.end != value.end
-                or inner.end - inner.content_start != 1
-            ):
-                raise _der.DERError(f"bad reasonCode at offset {value.start}")
-            reason = der[inner.content_start]
-            if reason not in _COMPLETE_CRL_REASONS:
-                raise _bad_reason(reason, value.start)
-        elif critical and oid not in _UNDERSTOOD_ENTRY_EXTENSIONS:
-            dotted = _oid_text(oid)
-            raise UnsupportedCRLExtensionError(
-                f"unrecognised critical CRL entry extension {dotted}", oid=dotted, entry=True
-            )
-    return reason
-
-
-def _oid_text(content: bytes) -> str:
-    """Dotted text of OID content bytes (for messages only)."""
-    arcs: list[int] = []
-    value = 0
-    for byte in content:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    if not arcs:
-        return "?"
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])

@@ -1,17 +1,25 @@
-"""The crlcheck exception hierarchy.
+"""The crlcheck exception hierarchy, and how each error becomes a deny and a log line.
 
-Every error crlcheck raises on purpose derives from :class:`CRLCheckError` and carries a
-machine-readable ``reason`` (a short snake_case code, used as the deny reason by the authorizer
-and printed by the CLI) plus structured fields for the specifics. A revoked certificate is not an
-error: it is a :class:`crlcheck.Decision`.
+Every error crlcheck raises on purpose derives from :class:`CRLCheckError` and says, in one place:
 
-Adapters translate foreign exceptions at their boundary with ``raise ... from exc`` so the cause
-is never lost.
+* ``reason``: a stable, machine-readable code for this kind of failure (``crl_stale``,
+  ``document_missing``...), printed by the CLI and logged by the Lambda functions;
+* ``deny_reason``: the :class:`Reason` a decision takes when this error stands between a
+  request and an answer (a corrupt document denies with ``document_invalid``, a store fault with
+  ``store_unavailable``, anything not foreseen with ``internal_error``);
+* :meth:`CRLCheckError.log_fields`: its structured fields (dates as UTC text), for log lines.
+
+A revoked certificate is not an error: it is a :class:`crlcheck.Decision`. Adapters translate
+foreign exceptions at their boundary with ``raise ... from exc`` so the cause is never lost.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from crlcheck._time import format_utc
 
 __all__ = [
     "CRLCheckError",
@@ -27,13 +35,33 @@ __all__ = [
     "CacheFormatError",
     "CertificateParseError",
     "DeltaCRLError",
+    "DocumentNotFoundError",
+    "DocumentTooLargeError",
     "EventError",
     "IndirectCRLError",
     "PartialCRLError",
+    "Reason",
+    "RecordsRefusedError",
+    "SettingsError",
     "StorageError",
     "UnsupportedCRLError",
     "UnsupportedCRLExtensionError",
 ]
+
+
+class Reason(StrEnum):
+    """Why a decision was made. Only ``NOT_REVOKED`` allows."""
+
+    NOT_REVOKED = "not_revoked"
+    REVOKED = "revoked"
+    NO_COVERING_CRL = "no_covering_crl"
+    CRL_STALE = "crl_stale"
+    CRL_NOT_YET_VALID = "crl_not_yet_valid"
+    BAD_CERTIFICATE = "bad_certificate"
+    BAD_REQUEST = "bad_request"
+    DOCUMENT_INVALID = "document_invalid"
+    STORE_UNAVAILABLE = "store_unavailable"
+    INTERNAL_ERROR = "internal_error"
 
 
 class CRLCheckError(Exception):
@@ -41,13 +69,36 @@ class CRLCheckError(Exception):
 
     Attributes:
         reason: A stable, machine-readable code for this kind of failure.
+        deny_reason: The decision reason when this error prevents an answer.
+        message: One human-readable line.
     """
 
-    reason: str = "error"
+    reason: ClassVar[str] = "error"
+    deny_reason: ClassVar[Reason] = Reason.INTERNAL_ERROR
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def log_fields(self) -> dict[str, object]:
+        """The error as log fields: reason, type, message and its structured attributes.
+
+        Datetimes become UTC text, tuples lists; attributes that are None are left out.
+        """
+        fields: dict[str, object] = {
+            "reason": self.reason,
+            "error_type": type(self).__name__,
+            "detail": self.message,
+        }
+        for name, value in vars(self).items():
+            if name == "message" or name.startswith("_") or value is None:
+                continue
+            if isinstance(value, datetime):
+                value = format_utc(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            fields[name] = value
+        return fields
 
 
 class CRLError(CRLCheckError):
@@ -105,6 +156,7 @@ class CRLStaleError(CRLValidityError):
     """
 
     reason = "crl_stale"
+    deny_reason = Reason.CRL_STALE
 
     def __init__(self, message: str, *, next_update: datetime | None, now: datetime) -> None:
         super().__init__(message)
@@ -121,6 +173,7 @@ class CRLNotYetValidError(CRLValidityError):
     """
 
     reason = "crl_not_yet_valid"
+    deny_reason = Reason.CRL_NOT_YET_VALID
 
     def __init__(self, message: str, *, this_update: datetime, now: datetime) -> None:
         super().__init__(message)
@@ -188,18 +241,21 @@ class CacheFormatError(CRLCheckError):
     """A preprocessed revocation document is malformed, truncated or of an unknown version."""
 
     reason = "document_invalid"
+    deny_reason = Reason.DOCUMENT_INVALID
 
 
 class CertificateParseError(CRLCheckError):
     """A client or signer certificate could not be parsed."""
 
     reason = "bad_certificate"
+    deny_reason = Reason.BAD_CERTIFICATE
 
 
 class EventError(CRLCheckError):
     """A Lambda event does not have the shape crlcheck expects."""
 
     reason = "bad_request"
+    deny_reason = Reason.BAD_REQUEST
 
 
 class StorageError(CRLCheckError):
@@ -210,7 +266,76 @@ class StorageError(CRLCheckError):
     """
 
     reason = "store_unavailable"
+    deny_reason = Reason.STORE_UNAVAILABLE
 
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class DocumentNotFoundError(StorageError):
+    """The document does not exist, or the store refuses to say (access denied).
+
+    Without ``s3:ListBucket`` S3 answers a GET of a missing key with 403 AccessDenied rather than
+    404, so the two cannot be told apart and are treated alike: not retryable, the key unusable
+    until it appears.
+
+    Attributes:
+        key: The document key.
+    """
+
+    reason = "document_missing"
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message, retryable=False)
+        self.key = key
+
+
+class DocumentTooLargeError(CacheFormatError):
+    """The stored document is larger than the reader accepts; it was not downloaded.
+
+    A source raises it after reading the object's size and before its body, so that one huge
+    object cannot exhaust the authorizer's memory. The cache then treats the document like a
+    corrupt one: the last good set keeps serving and the same object is not fetched again.
+
+    Attributes:
+        key: The document key.
+        etag: The ETag of the refused object.
+        size: Its size in bytes.
+    """
+
+    reason = "document_too_large"
+
+    def __init__(self, message: str, *, key: str, etag: str, size: int) -> None:
+        super().__init__(message)
+        self.key = key
+        self.etag = etag
+        self.size = size
+
+
+class SettingsError(CRLCheckError):
+    """An environment variable is missing or has an invalid value.
+
+    Attributes:
+        variable: The variable's name.
+    """
+
+    reason = "misconfigured"
+
+    def __init__(self, message: str, *, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
+class RecordsRefusedError(CRLCheckError):
+    """One or more records of an S3 event were refused; each was logged with its reason.
+
+    Attributes:
+        refusals: ``(bucket/key, reason)`` of each refused record.
+    """
+
+    reason = "records_refused"
+
+    def __init__(self, message: str, *, refusals: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(message)
+        self.refusals = refusals

@@ -29,15 +29,14 @@ loaded from a document decodes them on the first hit.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import functools
-import hashlib
 import operator
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from itertools import islice
 
 from cryptography import x509
@@ -45,7 +44,16 @@ from cryptography import x509
 from crlcheck.errors import CacheFormatError
 from crlcheck.serial import decode_serial
 
-__all__ = ["BLOCK", "DEFAULT_CLOCK_SKEW", "DETAIL_SIZE", "CRLInfo", "RevocationSet", "RevokedEntry"]
+__all__ = [
+    "BLOCK",
+    "DEFAULT_CLOCK_SKEW",
+    "DETAIL_SIZE",
+    "CRLInfo",
+    "RevocationSet",
+    "RevokedEntry",
+    "Validity",
+    "validity_at",
+]
 
 # How far in the future a CRL's thisUpdate may be (clocks differ).
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
@@ -99,6 +107,39 @@ REASON_NAMES: dict[int, str] = {
 }
 
 
+class Validity(StrEnum):
+    """Where an evaluation time falls in a CRL's window (see :func:`validity_at`)."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+def validity_at(
+    this_update: datetime,
+    next_update: datetime | None,
+    now: datetime,
+    *,
+    grace: timedelta = timedelta(0),
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> Validity:
+    """The one freshness rule (RFC 5280 §5.1.2.4, §5.1.2.5, §6.3.3 (a)(2)).
+
+    A CRL is usable from thisUpdate minus ``clock_skew`` until nextUpdate plus ``grace``
+    (exclusive); a CRL without nextUpdate is never fresh. Differences of aware datetimes are
+    compared, so a CRL that runs to year 9999 cannot overflow with a grace.
+
+    Returns:
+        ``NOT_YET_VALID`` before the window, ``STALE`` after it (or without nextUpdate),
+        ``FRESH`` inside it.
+    """
+    if now - this_update < -clock_skew:
+        return Validity.NOT_YET_VALID
+    if next_update is None or now - next_update >= grace:
+        return Validity.STALE
+    return Validity.FRESH
+
+
 @dataclass(frozen=True, slots=True)
 class CRLInfo:
     """What a reader needs to trust and scope a revocation set: the verified CRL's metadata.
@@ -132,6 +173,18 @@ class CRLInfo:
     distribution_points: tuple[str, ...] = ()
     only_user_certs: bool = False
 
+    def validity(
+        self,
+        now: datetime,
+        *,
+        grace: timedelta = timedelta(0),
+        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    ) -> Validity:
+        """Where ``now`` falls in this CRL's window (:func:`validity_at`)."""
+        return validity_at(
+            self.this_update, self.next_update, now, grace=grace, clock_skew=clock_skew
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RevokedEntry:
@@ -161,8 +214,7 @@ class RevocationSet:
         "_checked",
         "_count",
         "_details",
-        "_details_b64",
-        "_details_sha256",
+        "_details_loader",
         "_disordered",
         "_index",
         "_offset",
@@ -178,8 +230,7 @@ class RevocationSet:
         blob: bytes,
         details: bytes | None,
         *,
-        details_b64: str | None = None,
-        details_sha256: bytes | None = None,
+        details_loader: Callable[[], bytes | None] | None = None,
         ordered: bool,
     ) -> None:
         if width < 1 or len(blob) % width:
@@ -197,8 +248,9 @@ class RevocationSet:
         self._all_checked = ordered
         self._disordered = False
         self._details = details
-        self._details_b64 = details_b64
-        self._details_sha256 = details_sha256
+        # A codec may defer decoding the details to the first hit: it then passes a loader that
+        # returns them, checked against their digest, or None when they are unusable.
+        self._details_loader = details_loader
 
     def __len__(self) -> int:
         return self._count
@@ -293,16 +345,10 @@ class RevocationSet:
 
     def _load_details(self) -> bytes | None:
         """Decode the details on first use; None if they are unusable (never hides a hit)."""
-        if self._details is None and self._details_b64 is not None:
-            text, self._details_b64 = self._details_b64, None
-            try:
-                details = base64.b64decode(text, validate=True)
-            except (binascii.Error, ValueError):
-                return None
-            if (
-                len(details) != self._count * DETAIL_SIZE
-                or hashlib.sha256(details).digest() != self._details_sha256
-            ):
+        if self._details is None and self._details_loader is not None:
+            loader, self._details_loader = self._details_loader, None
+            details = loader()
+            if details is None or len(details) != self._count * DETAIL_SIZE:
                 return None
             self._details = details
         return self._details
@@ -350,14 +396,8 @@ class RevocationSet:
         grace: timedelta = timedelta(0),
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     ) -> bool:
-        """Return True while ``now`` is in the CRL's window: from thisUpdate minus
-        ``clock_skew`` to nextUpdate plus ``grace`` (exclusive).
-
-        Differences of aware datetimes are compared, so a CRL that runs to year 9999 cannot
-        overflow with a grace.
-        """
-        info = self.info
-        return now - info.this_update >= -clock_skew and now - info.next_update < grace
+        """Return True while ``now`` is in the CRL's window (:meth:`CRLInfo.validity`)."""
+        return self.info.validity(now, grace=grace, clock_skew=clock_skew) is Validity.FRESH
 
     def keys_blob(self) -> bytes:
         """The concatenated sorted keys (for the document codec)."""

@@ -55,7 +55,7 @@ def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
     """
     from moto import mock_aws
 
-    from crlcheck.s3 import AUTHORIZER_CONFIG, make_client
+    from crlcheck.aws.s3 import AUTHORIZER_CONFIG, make_client
     from tests.serverless import BUCKET, reuse_boto3_session, set_fake_aws_env
 
     set_fake_aws_env(monkeypatch, tmp_path)

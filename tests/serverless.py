@@ -21,7 +21,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
 from crlcheck import dump_document, load_crl, verify_crl
-from crlcheck import s3 as crlcheck_s3
+from crlcheck.aws import s3 as crlcheck_s3
+from crlcheck.aws.authorizer import authorizer_from_environ
+from crlcheck.aws.preprocessor import preprocessor_from_environ
+from crlcheck.aws.settings import AuthorizerSettings
+from crlcheck.cache import DocumentSource
 from tests.pki import CA, Revoked
 
 EVENTS = Path(__file__).parent / "events"
@@ -221,3 +225,36 @@ def reset_moto(url: str, *, timeout: float = 10.0) -> None:
     request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         assert response.status == 200
+
+
+class Lambda:
+    """A Lambda function as the tests see it: ``handler(event, context)``, and cold starts.
+
+    The handler is built by the same factory ``lambdas/*.py`` use, so it reads its settings
+    from the environment on its first call; :meth:`cold_start` drops the warm state, as a new
+    container would.
+    """
+
+    def __init__(self, build: Callable[[], Callable[[object, object], Any]]) -> None:
+        self._build = build
+        self.handler = build()
+
+    def cold_start(self) -> None:
+        self.handler = self._build()
+
+
+def authorizer_lambda(spy: ClientSpy | None = None) -> Lambda:
+    """The authorizer as deployed; with ``spy``, its S3 client comes from the spy."""
+    if spy is None:
+        return Lambda(authorizer_from_environ)
+
+    def source(settings: AuthorizerSettings) -> DocumentSource:
+        client = spy.make_client(crlcheck_s3.AUTHORIZER_CONFIG)
+        return crlcheck_s3.S3DocumentSource(client, settings.bucket)
+
+    return Lambda(lambda: authorizer_from_environ(make_source=source))
+
+
+def preprocessor_lambda() -> Lambda:
+    """The preprocessor as deployed."""
+    return Lambda(preprocessor_from_environ)

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from crlcheck import EventError
-from crlcheck.events import (
+from crlcheck.aws.events import (
     MAX_PEM_LENGTH,
     EventKind,
     parse_authorizer_event,
@@ -16,6 +15,7 @@ from crlcheck.events import (
     peek_event_kind,
     peek_resource_arn,
 )
+from crlcheck.errors import EventError
 from tests.pki import CA
 from tests.serverless import load_event
 

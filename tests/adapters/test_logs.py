@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from crlcheck import Decision, Reason, load_document
-from crlcheck.events import parse_authorizer_event
-from crlcheck.logs import NAMESPACE, decision_record, emf, error_record, write_line
-from crlcheck.store import RefreshFailure, RefreshReport
+from crlcheck.aws.events import parse_authorizer_event
+from crlcheck.aws.logs import NAMESPACE, decision_record, emf, error_record, write_line
+from crlcheck.cache import RefreshFailure, RefreshReport
 from tests.pki import CA, NOW, T0
 from tests.serverless import load_event, make_document
 

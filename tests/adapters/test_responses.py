@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crlcheck import Decision, Reason
-from crlcheck.responses import (
-    _UNSAFE,
+from crlcheck._text import _UNSAFE
+from crlcheck.aws.responses import (
     MAX_CONTEXT_VALUE,
     decision_context,
     policy_response,

@@ -13,7 +13,7 @@ from botocore.exceptions import (
 )
 
 from crlcheck import Reason, StorageError, decide
-from crlcheck.s3 import (
+from crlcheck.aws.s3 import (
     AUTHORIZER_CONFIG,
     PREPROCESSOR_CONFIG,
     S3DocumentSource,
@@ -21,13 +21,8 @@ from crlcheck.s3 import (
     read_object,
     write_document,
 )
-from crlcheck.store import (
-    NOT_MODIFIED,
-    DocumentNotFoundError,
-    DocumentTooLargeError,
-    Fetched,
-    RevocationCache,
-)
+from crlcheck.cache import NOT_MODIFIED, Fetched, RevocationCache
+from crlcheck.errors import DocumentNotFoundError, DocumentTooLargeError
 from tests.pki import CA, NOW
 from tests.serverless import BUCKET, Faults, GetObjectCounter, make_document
 

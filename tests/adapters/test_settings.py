@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from crlcheck.settings import AuthorizerSettings, PreprocessorSettings, SettingsError
+from crlcheck.aws.settings import AuthorizerSettings, PreprocessorSettings, SettingsError
 
 AUTHORIZER = {"CRLCHECK_BUCKET": "crl-bucket", "CRLCHECK_DOCUMENT_KEYS": "crls/a.cache.json"}
 

@@ -15,7 +15,6 @@ from crlcheck import (
     CRLIssuerMismatchError,
     CRLRollbackError,
     CRLStaleError,
-    EventError,
     Reason,
     StorageError,
     decide,
@@ -23,16 +22,9 @@ from crlcheck import (
     load_document,
     verify_crl,
 )
-from crlcheck.store import (
-    NOT_MODIFIED,
-    DocumentNotFoundError,
-    Fetched,
-    NotModified,
-    RevocationCache,
-    check_publication,
-    document_key,
-    plan_publication,
-)
+from crlcheck.cache import NOT_MODIFIED, Fetched, NotModified, RevocationCache
+from crlcheck.errors import DocumentNotFoundError, EventError
+from crlcheck.publish import check_publication, document_key, plan_publication
 from tests.pki import CA, NEXT, NOW, T0
 from tests.serverless import make_document
 

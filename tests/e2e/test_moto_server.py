@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
+import crlcheck.aws.authorizer
 from crlcheck import load_document
-from lambdas import authorizer as authorizer_module
-from lambdas import preprocessor as preprocessor_module
+from crlcheck.errors import RecordsRefusedError
 from tests.pki import CA, Leaf
 from tests.serverless import (
     BUCKET,
     ClientSpy,
+    Lambda,
+    authorizer_lambda,
     fresh_crl,
     load_event,
     make_document,
+    preprocessor_lambda,
     reset_moto,
     s3_event,
     set_fake_aws_env,
@@ -67,24 +69,21 @@ def spy() -> ClientSpy:
 
 
 @pytest.fixture
-def authorizer(s3: S3Client, spy: ClientSpy, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.setattr(authorizer_module, "_runtime", None)
-    monkeypatch.setattr(authorizer_module, "make_client", spy.make_client)
+def authorizer(s3: S3Client, spy: ClientSpy, monkeypatch: pytest.MonkeyPatch) -> Lambda:
     monkeypatch.setenv("CRLCHECK_BUCKET", BUCKET)
     monkeypatch.setenv("CRLCHECK_DOCUMENT_KEYS", DOC_KEY)
     monkeypatch.setenv("CRLCHECK_REVALIDATE_SECONDS", "0")
     monkeypatch.setenv("CRLCHECK_STALE_GRACE_SECONDS", "0")
     monkeypatch.setenv("CRLCHECK_RESPONSE_FORMAT", "policy")
-    return authorizer_module
+    return authorizer_lambda(spy)
 
 
 @pytest.fixture
-def preprocessor(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.setattr(preprocessor_module, "_runtime", None)
+def preprocessor(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> Lambda:
     monkeypatch.setenv("CRLCHECK_TRUSTSTORE_KEY", TRUSTSTORE)
     monkeypatch.delenv("CRLCHECK_TRUSTSTORE_BUCKET", raising=False)
     monkeypatch.delenv("CRLCHECK_OUTPUT_PREFIX", raising=False)
-    return preprocessor_module
+    return preprocessor_lambda()
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +96,7 @@ def revoked(ca: CA) -> Leaf:
     return ca.issue_cert("e2e revoked", serial=0x7002)
 
 
-def publish_crl(s3: S3Client, preprocessor: ModuleType, crl: bytes) -> dict[str, Any]:
+def publish_crl(s3: S3Client, preprocessor: Lambda, crl: bytes) -> dict[str, Any]:
     """Upload a CRL and run the preprocessor on the event the upload triggers."""
     version = s3.put_object(Bucket=BUCKET, Key=CRL_KEY, Body=crl)["VersionId"]
     result: dict[str, Any] = preprocessor.handler(s3_event((BUCKET, CRL_KEY, version)), None)
@@ -105,7 +104,7 @@ def publish_crl(s3: S3Client, preprocessor: ModuleType, crl: bytes) -> dict[str,
 
 
 def authorize(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     leaf: Leaf,
     shape: str = "rest-request-mtls.json",
     *,
@@ -123,8 +122,8 @@ def authorize(
 
 def test_publish_then_authorize_then_revoke(
     s3: S3Client,
-    preprocessor: ModuleType,
-    authorizer: ModuleType,
+    preprocessor: Lambda,
+    authorizer: Lambda,
     spy: ClientSpy,
     ca: CA,
     other_ca: CA,
@@ -160,11 +159,11 @@ def test_publish_then_authorize_then_revoke(
 
 
 def test_rollback_is_refused_and_the_authorizer_keeps_the_newer_crl(
-    s3: S3Client, preprocessor: ModuleType, authorizer: ModuleType, ca: CA, good: Leaf
+    s3: S3Client, preprocessor: Lambda, authorizer: Lambda, ca: CA, good: Leaf
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key=TRUSTSTORE, Body=ca.pem)
     publish_crl(s3, preprocessor, fresh_crl(ca, [good.serial], number=5))
-    with pytest.raises(preprocessor_module.RecordsRefusedError, match="crl_rollback"):
+    with pytest.raises(RecordsRefusedError, match="crl_rollback"):
         publish_crl(s3, preprocessor, fresh_crl(ca, [], number=4))
     assert (
         load_document(s3.get_object(Bucket=BUCKET, Key=DOC_KEY)["Body"].read()).info.crl_number == 5
@@ -177,8 +176,8 @@ def test_rollback_is_refused_and_the_authorizer_keeps_the_newer_crl(
 
 @pytest.fixture
 def warm(
-    s3: S3Client, authorizer: ModuleType, spy: ClientSpy, ca: CA, good: Leaf, revoked: Leaf
-) -> ModuleType:
+    s3: S3Client, authorizer: Lambda, spy: ClientSpy, ca: CA, good: Leaf, revoked: Leaf
+) -> Lambda:
     """A warm authorizer with a fresh document that revokes ``revoked``."""
     s3.put_object(
         Bucket=BUCKET, Key=DOC_KEY, Body=make_document(ca, fresh_crl(ca, [revoked.serial]))
@@ -189,7 +188,7 @@ def warm(
 
 @pytest.mark.parametrize("fault", ["throttle", "server_error", "timeout", "access_denied"])
 def test_fault_with_a_fresh_set_keeps_serving(
-    warm: ModuleType, spy: ClientSpy, good: Leaf, revoked: Leaf, fault: str
+    warm: Lambda, spy: ClientSpy, good: Leaf, revoked: Leaf, fault: str
 ) -> None:
     assert spy.faults is not None
     getattr(spy.faults, fault)()
@@ -201,7 +200,7 @@ def test_fault_with_a_fresh_set_keeps_serving(
 
 @pytest.mark.parametrize("fault", ["throttle", "server_error", "timeout", "access_denied"])
 def test_fault_on_a_cold_start_denies(
-    s3: S3Client, authorizer: ModuleType, spy: ClientSpy, ca: CA, good: Leaf, fault: str
+    s3: S3Client, authorizer: Lambda, spy: ClientSpy, ca: CA, good: Leaf, fault: str
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key=DOC_KEY, Body=make_document(ca, fresh_crl(ca)))
     spy.initial_fault = fault
@@ -212,7 +211,7 @@ def test_fault_on_a_cold_start_denies(
 
 
 def test_fault_with_a_stale_set_denies(
-    warm: ModuleType, spy: ClientSpy, good: Leaf, monkeypatch: pytest.MonkeyPatch
+    warm: Lambda, spy: ClientSpy, good: Leaf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """S3 fails and the kept set's CRL has passed nextUpdate (fresh_crl: now + 1 day): deny."""
     later = utcnow() + dt.timedelta(days=1, minutes=1)
@@ -225,32 +224,32 @@ def test_fault_with_a_stale_set_denies(
     assert spy.faults is not None
     spy.faults.throttle()
     assert authorize(warm, good) == "Allow"
-    monkeypatch.setattr(warm, "datetime", Later)
+    monkeypatch.setattr(crlcheck.aws.authorizer, "datetime", Later)
     assert authorize(warm, good, reason="crl_stale") == "Deny"
 
 
 def test_deleted_document(
-    s3: S3Client, warm: ModuleType, spy: ClientSpy, good: Leaf, monkeypatch: pytest.MonkeyPatch
+    s3: S3Client, warm: Lambda, spy: ClientSpy, good: Leaf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for version in s3.list_object_versions(Bucket=BUCKET, Prefix=DOC_KEY)["Versions"]:
         s3.delete_object(Bucket=BUCKET, Key=DOC_KEY, VersionId=version["VersionId"])
     # Warm: the last good set keeps serving until its CRL's nextUpdate.
     assert authorize(warm, good) == "Allow"
     # Cold: nothing to serve, deny.
-    monkeypatch.setattr(warm, "_runtime", None)
+    warm.cold_start()
     assert authorize(warm, good, reason="store_unavailable") == "Deny"
 
 
 def test_corrupt_document(
-    s3: S3Client, warm: ModuleType, spy: ClientSpy, good: Leaf, monkeypatch: pytest.MonkeyPatch
+    s3: S3Client, warm: Lambda, spy: ClientSpy, good: Leaf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key=DOC_KEY, Body=b'{"format":"crlcheck.revocation-set"}')
     assert authorize(warm, good) == "Allow"  # Warm: keeps the last good set.
-    monkeypatch.setattr(warm, "_runtime", None)
+    warm.cold_start()
     assert authorize(warm, good, reason="store_unavailable") == "Deny"  # Cold: no document.
 
 
-def test_stale_document_denies(s3: S3Client, authorizer: ModuleType, ca: CA, good: Leaf) -> None:
+def test_stale_document_denies(s3: S3Client, authorizer: Lambda, ca: CA, good: Leaf) -> None:
     now = utcnow()
     crl = ca.make_crl(
         [], this_update=now - dt.timedelta(days=2), next_update=now - dt.timedelta(minutes=1)

@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -40,10 +39,18 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from lambdas import authorizer as authorizer_module
-from lambdas import preprocessor as preprocessor_module
 from tests.pki import CA, Leaf, name
-from tests.serverless import BUCKET, fresh_crl, load_event, reset_moto, s3_event, set_fake_aws_env
+from tests.serverless import (
+    BUCKET,
+    Lambda,
+    authorizer_lambda,
+    fresh_crl,
+    load_event,
+    preprocessor_lambda,
+    reset_moto,
+    s3_event,
+    set_fake_aws_env,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -144,10 +151,8 @@ def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pki: Pki)
 
 
 @pytest.fixture
-def lambdas(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, ModuleType]:
+def lambdas(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> tuple[Lambda, Lambda]:
     """(authorizer, preprocessor), cold, configured for the bucket."""
-    monkeypatch.setattr(authorizer_module, "_runtime", None)
-    monkeypatch.setattr(preprocessor_module, "_runtime", None)
     monkeypatch.setenv("CRLCHECK_BUCKET", BUCKET)
     monkeypatch.setenv("CRLCHECK_DOCUMENT_KEYS", DOC_KEY)
     monkeypatch.setenv("CRLCHECK_REVALIDATE_SECONDS", "0")
@@ -156,10 +161,10 @@ def lambdas(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, 
     monkeypatch.setenv("CRLCHECK_TRUSTSTORE_KEY", TRUSTSTORE)
     for variable in ("CRLCHECK_TRUSTSTORE_BUCKET", "CRLCHECK_OUTPUT_PREFIX"):
         monkeypatch.delenv(variable, raising=False)
-    return authorizer_module, preprocessor_module
+    return authorizer_lambda(), preprocessor_lambda()
 
 
-def publish(s3: S3Client, preprocessor: ModuleType, crl: bytes) -> None:
+def publish(s3: S3Client, preprocessor: Lambda, crl: bytes) -> None:
     """Upload a CRL and run the preprocessor on the event the upload triggers."""
     version = s3.put_object(Bucket=BUCKET, Key=CRL_KEY, Body=crl)["VersionId"]
     result = preprocessor.handler(s3_event((BUCKET, CRL_KEY, version)), None)
@@ -223,7 +228,7 @@ class MtlsServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, context: ssl.SSLContext, authorizer: ModuleType) -> None:
+    def __init__(self, context: ssl.SSLContext, authorizer: Lambda) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.context = context
         self.authorizer = authorizer
@@ -259,7 +264,7 @@ def server_context(pki: Pki) -> ssl.SSLContext:
 
 
 @pytest.fixture
-def server(pki: Pki, lambdas: tuple[ModuleType, ModuleType]) -> Iterator[MtlsServer]:
+def server(pki: Pki, lambdas: tuple[Lambda, Lambda]) -> Iterator[MtlsServer]:
     httpd = MtlsServer(server_context(pki), lambdas[0])
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -321,7 +326,7 @@ def get_with_http_client(context: ssl.SSLContext, port: int) -> tuple[int, str]:
 
 
 def test_valid_client_is_served_and_revoked_client_is_refused(
-    pki: Pki, s3: S3Client, lambdas: tuple[ModuleType, ModuleType], server: MtlsServer
+    pki: Pki, s3: S3Client, lambdas: tuple[Lambda, Lambda], server: MtlsServer
 ) -> None:
     publish(s3, lambdas[1], fresh_crl(pki.ca, [serial_of(pki, "mallory")], number=1))
     assert get_with_http_client(client_context(pki, "alice"), server.port) == (
@@ -341,7 +346,7 @@ def test_valid_client_is_served_and_revoked_client_is_refused(
 def test_untrusted_or_missing_client_certificate_fails_the_handshake(
     pki: Pki,
     s3: S3Client,
-    lambdas: tuple[ModuleType, ModuleType],
+    lambdas: tuple[Lambda, Lambda],
     server: MtlsServer,
     label: str | None,
 ) -> None:
@@ -358,7 +363,7 @@ def test_untrusted_or_missing_client_certificate_fails_the_handshake(
 
 
 def test_rotation_revokes_on_the_next_request_even_on_a_resumed_session(
-    pki: Pki, s3: S3Client, lambdas: tuple[ModuleType, ModuleType], server: MtlsServer
+    pki: Pki, s3: S3Client, lambdas: tuple[Lambda, Lambda], server: MtlsServer
 ) -> None:
     bob = client_context(pki, "bob")
     publish(s3, lambdas[1], fresh_crl(pki.ca, [serial_of(pki, "mallory")], number=1))

@@ -14,19 +14,23 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from crlcheck.store import BAD_BODY_RETRY_SECONDS
-from lambdas import authorizer as authorizer_module
+import crlcheck.aws.authorizer
+import crlcheck.aws.preprocessor
+import crlcheck.service
+from crlcheck.cache import BAD_BODY_RETRY_SECONDS
 from tests.hardening.faultproxy import FaultProxy
 from tests.pki import CA, Leaf
 from tests.serverless import (
     BUCKET,
+    Lambda,
+    authorizer_lambda,
     fresh_crl,
     load_event,
     make_document,
@@ -66,8 +70,7 @@ def s3(moto_port: int, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 @pytest.fixture
-def authorizer(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.setattr(authorizer_module, "_runtime", None)
+def authorizer(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> Lambda:
     monkeypatch.setenv("CRLCHECK_BUCKET", BUCKET)
     monkeypatch.setenv("CRLCHECK_DOCUMENT_KEYS", KEY)
     for name in (
@@ -76,7 +79,7 @@ def authorizer(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         "CRLCHECK_RESPONSE_FORMAT",
     ):
         monkeypatch.delenv(name, raising=False)
-    return authorizer_module
+    return authorizer_lambda()
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +99,7 @@ def publish(s3: S3Client, ca: CA, serials: list[int], number: int, key: str = KE
 
 
 def call(
-    authorizer: ModuleType, leaf: Leaf, capsys: pytest.CaptureFixture[str]
+    authorizer: Lambda, leaf: Leaf, capsys: pytest.CaptureFixture[str]
 ) -> tuple[str, str, float, dict[str, Any]]:
     """(effect, reason, seconds, log record) of one authorizer invocation."""
     started = time.monotonic()
@@ -120,7 +123,7 @@ FAST_FAULTS = ["reset", "503", "500", "403", "truncate"]
 
 @pytest.mark.parametrize("mode", FAST_FAULTS)
 def test_fault_keeps_the_last_good_set_then_recovers_by_itself(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     proxy: FaultProxy,
     ca: CA,
@@ -148,7 +151,7 @@ def test_fault_keeps_the_last_good_set_then_recovers_by_itself(
 
 @pytest.mark.parametrize("mode", ["503", "stall"])
 def test_cold_start_during_a_fault_denies_then_recovers(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     proxy: FaultProxy,
     ca: CA,
@@ -167,7 +170,7 @@ def test_cold_start_during_a_fault_denies_then_recovers(
 
 @pytest.mark.parametrize("checksum", [True, False], ids=["with-checksum", "without-checksum"])
 def test_a_document_corrupted_in_transit_is_not_held_against_it(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     moto_port: int,
     proxy: FaultProxy,
@@ -206,12 +209,12 @@ def test_a_document_corrupted_in_transit_is_not_held_against_it(
         # ...but only for a while (before the fix made in this suite: until the next CRL).
         real = time.monotonic
         later = SimpleNamespace(monotonic=lambda: real() + BAD_BODY_RETRY_SECONDS)
-        monkeypatch.setattr(authorizer, "time", later)
+        monkeypatch.setattr(crlcheck.service, "time", later)
     assert call(authorizer, good, capsys)[:2] == ("Deny", "revoked")
 
 
 def test_a_stall_costs_bounded_time_per_document_and_keeps_the_last_good_sets(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     proxy: FaultProxy,
     ca: CA,
@@ -244,7 +247,7 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def test_injection_in_certificate_names_reaches_neither_context_nor_logs(
-    authorizer: ModuleType, s3: S3Client, capsys: pytest.CaptureFixture[str]
+    authorizer: Lambda, s3: S3Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The issuer name is echoed into the response context (which API Gateway can map into
     backend request headers) and into the log line: CR/LF, NUL and line separators in it must

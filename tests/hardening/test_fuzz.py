@@ -28,7 +28,6 @@ from crlcheck import (
     CacheFormatError,
     CRLCheckError,
     Decision,
-    EventError,
     RevocationSet,
     decide,
     dump_document,
@@ -36,12 +35,13 @@ from crlcheck import (
     load_document,
     verify_crl,
 )
-from crlcheck.events import (
+from crlcheck.aws.events import (
     MAX_PEM_LENGTH,
     AuthorizerEvent,
     parse_authorizer_event,
     parse_s3_event,
 )
+from crlcheck.errors import EventError
 from tests.hardening.conftest import fuzz_settings
 from tests.pki import CA, NOW, read_tlv, split_crl, tlv
 from tests.serverless import load_event

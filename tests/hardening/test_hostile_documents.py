@@ -35,8 +35,8 @@ from crlcheck import (
     load_document,
     verify_crl,
 )
+from crlcheck.aws.s3 import MAX_DOCUMENT_BYTES
 from crlcheck.revset import BLOCK
-from crlcheck.s3 import MAX_DOCUMENT_BYTES
 from tests.pki import CA, NOW, Leaf
 
 Doc = dict[str, Any]

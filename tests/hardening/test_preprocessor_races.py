@@ -12,16 +12,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
+import crlcheck.aws.authorizer
+import crlcheck.aws.preprocessor
+import crlcheck.service
 from crlcheck import load_document
-from lambdas import preprocessor as preprocessor_module
+from crlcheck.errors import RecordsRefusedError
 from tests.pki import CA
-from tests.serverless import BUCKET, fresh_crl, reset_moto, s3_event, set_fake_aws_env
+from tests.serverless import (
+    BUCKET,
+    Lambda,
+    fresh_crl,
+    preprocessor_lambda,
+    reset_moto,
+    s3_event,
+    set_fake_aws_env,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -51,12 +61,11 @@ def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ca: CA) -
 
 
 @pytest.fixture
-def preprocessor(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.setattr(preprocessor_module, "_runtime", None)
+def preprocessor(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> Lambda:
     monkeypatch.setenv("CRLCHECK_TRUSTSTORE_KEY", TRUSTSTORE)
     for name in ("CRLCHECK_TRUSTSTORE_BUCKET", "CRLCHECK_OUTPUT_PREFIX"):
         monkeypatch.delenv(name, raising=False)
-    return preprocessor_module
+    return preprocessor_lambda()
 
 
 def published_number(s3: S3Client) -> int | None:
@@ -73,7 +82,7 @@ def upload(s3: S3Client, crl: bytes) -> dict[str, Any]:
 @pytest.mark.parametrize("first_writer", [1, 2], ids=["older-writes-first", "newer-writes-first"])
 def test_concurrent_deliveries_end_with_the_newer_crl(
     s3: S3Client,
-    preprocessor: ModuleType,
+    preprocessor: Lambda,
     monkeypatch: pytest.MonkeyPatch,
     ca: CA,
     already_published: bool,
@@ -81,14 +90,17 @@ def test_concurrent_deliveries_end_with_the_newer_crl(
 ) -> None:
     if already_published:
         preprocessor.handler(upload(s3, fresh_crl(ca, [], number=0)), None)
-        monkeypatch.setattr(preprocessor, "_runtime", None)
+        preprocessor.cold_start()
     events = {n: upload(s3, fresh_crl(ca, list(range(1, 1 + n)), number=n)) for n in (1, 2)}
 
     # Both read what is published, then wait for each other: the worst interleaving.
     both_read = threading.Barrier(2, timeout=30)
     first_written = threading.Event()
     current = threading.local()
-    real_read, real_write = preprocessor.read_document, preprocessor.write_document
+    real_read, real_write = (
+        crlcheck.aws.preprocessor.read_document,
+        crlcheck.aws.preprocessor.write_document,
+    )
 
     def read_document(*args: Any, **kwargs: Any) -> Any:
         found = real_read(*args, **kwargs)
@@ -103,8 +115,8 @@ def test_concurrent_deliveries_end_with_the_newer_crl(
         finally:
             first_written.set()
 
-    monkeypatch.setattr(preprocessor, "read_document", read_document)
-    monkeypatch.setattr(preprocessor, "write_document", write_document)
+    monkeypatch.setattr(crlcheck.aws.preprocessor, "read_document", read_document)
+    monkeypatch.setattr(crlcheck.aws.preprocessor, "write_document", write_document)
     outcomes: dict[int, BaseException | None] = {}
 
     def invoke(number: int) -> Callable[[], None]:
@@ -126,17 +138,17 @@ def test_concurrent_deliveries_end_with_the_newer_crl(
     loser = 2 if first_writer == 1 else 1
     assert outcomes[first_writer] is None
     lost = outcomes[loser]
-    assert isinstance(lost, preprocessor_module.RecordsRefusedError)
+    assert isinstance(lost, RecordsRefusedError)
     # The loser's conditional PUT failed (412 PreconditionFailed): a retryable store error.
     assert lost.refusals == ((f"{BUCKET}/{CRL_KEY}", "store_unavailable"),)
     assert published_number(s3) == first_writer  # The loser overwrote nothing.
 
     # Lambda retries the failed invocation (no barrier now): it re-reads what is published.
-    monkeypatch.setattr(preprocessor, "read_document", real_read)
-    monkeypatch.setattr(preprocessor, "write_document", real_write)
+    monkeypatch.setattr(crlcheck.aws.preprocessor, "read_document", real_read)
+    monkeypatch.setattr(crlcheck.aws.preprocessor, "write_document", real_write)
     if loser == 2:
         preprocessor.handler(events[2], None)  # Newer than what won: published.
     else:
-        with pytest.raises(preprocessor_module.RecordsRefusedError, match="crl_rollback"):
+        with pytest.raises(RecordsRefusedError, match="crl_rollback"):
             preprocessor.handler(events[1], None)  # Older than what won: refused.
     assert published_number(s3) == 2

@@ -18,8 +18,8 @@ import pytest
 from cryptography import x509
 
 from crlcheck import Reason, RevocationSet, decide, dump_document, load_crl, verify_crl
-from crlcheck.document import load_document
-from crlcheck.store import NOT_MODIFIED, Fetched, NotModified, RevocationCache
+from crlcheck.cache import NOT_MODIFIED, Fetched, NotModified, RevocationCache
+from crlcheck.codec import load_document
 from tests.hardening.conftest import budget
 from tests.pki import CA, NOW, crl_with_entries, raw_entry
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
 
-from lambdas import authorizer as authorizer_module
-from lambdas import preprocessor as preprocessor_module
-from tests.serverless import BUCKET, ClientSpy
+from tests.serverless import BUCKET, ClientSpy, Lambda, authorizer_lambda, preprocessor_lambda
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -21,10 +18,8 @@ def spy() -> ClientSpy:
 
 
 @pytest.fixture
-def authorizer(monkeypatch: pytest.MonkeyPatch, s3: S3Client, spy: ClientSpy) -> ModuleType:
-    """The authorizer module with no warm state, configured for the test bucket."""
-    monkeypatch.setattr(authorizer_module, "_runtime", None)
-    monkeypatch.setattr(authorizer_module, "make_client", spy.make_client)
+def authorizer(monkeypatch: pytest.MonkeyPatch, s3: S3Client, spy: ClientSpy) -> Lambda:
+    """The authorizer, cold, configured for the test bucket; its S3 client from the spy."""
     monkeypatch.setenv("CRLCHECK_BUCKET", BUCKET)
     monkeypatch.setenv("CRLCHECK_DOCUMENT_KEYS", "crls/ca.cache.json")
     for name in (
@@ -33,13 +28,12 @@ def authorizer(monkeypatch: pytest.MonkeyPatch, s3: S3Client, spy: ClientSpy) ->
         "CRLCHECK_RESPONSE_FORMAT",
     ):
         monkeypatch.delenv(name, raising=False)
-    return authorizer_module
+    return authorizer_lambda(spy)
 
 
 @pytest.fixture
-def preprocessor(monkeypatch: pytest.MonkeyPatch, s3: S3Client) -> ModuleType:
-    """The preprocessor module with no warm state, with the truststore key configured."""
-    monkeypatch.setattr(preprocessor_module, "_runtime", None)
+def preprocessor(monkeypatch: pytest.MonkeyPatch, s3: S3Client) -> Lambda:
+    """The preprocessor, cold, with the truststore key configured."""
     monkeypatch.setenv("CRLCHECK_TRUSTSTORE_KEY", "truststore/truststore.pem")
     for name in (
         "CRLCHECK_TRUSTSTORE_BUCKET",
@@ -47,4 +41,4 @@ def preprocessor(monkeypatch: pytest.MonkeyPatch, s3: S3Client) -> ModuleType:
         "CRLCHECK_CLOCK_SKEW_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
-    return preprocessor_module
+    return preprocessor_lambda()

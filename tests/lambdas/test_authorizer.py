@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from crlcheck import format_serial
+import crlcheck.aws.authorizer
+import crlcheck.aws.preprocessor
+import crlcheck.service
+from crlcheck.serial import format_serial
 from tests.pki import CA, Leaf
-from tests.serverless import BUCKET, ClientSpy, fresh_crl, load_event, make_document, utcnow
+from tests.serverless import (
+    BUCKET,
+    ClientSpy,
+    Lambda,
+    fresh_crl,
+    load_event,
+    make_document,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -47,7 +57,7 @@ def publish(s3: S3Client, ca: CA, revoked: list[int], *, number: int = 1, key: s
 
 
 def call(
-    authorizer: ModuleType, pem: bytes | None, shape: str = "rest-request-mtls.json"
+    authorizer: Lambda, pem: bytes | None, shape: str = "rest-request-mtls.json"
 ) -> dict[str, Any]:
     result: dict[str, Any] = authorizer.handler(load_event(shape, pem), Context())
     return result
@@ -68,13 +78,13 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 # --- fail closed ---------------------------------------------------------------------------
 
 
-def test_missing_document_denies(authorizer: ModuleType, good: Leaf) -> None:
+def test_missing_document_denies(authorizer: Lambda, good: Leaf) -> None:
     response = call(authorizer, good.pem)
     assert effect(response) == "Deny"
     assert response["context"]["reason"] == "store_unavailable"
 
 
-def test_unknown_ca_denies(authorizer: ModuleType, s3: S3Client, ca: CA, other_ca: CA) -> None:
+def test_unknown_ca_denies(authorizer: Lambda, s3: S3Client, ca: CA, other_ca: CA) -> None:
     publish(s3, ca, [])
     stranger = other_ca.issue_cert("stranger", serial=0x5001)
     response = call(authorizer, stranger.pem)
@@ -83,7 +93,7 @@ def test_unknown_ca_denies(authorizer: ModuleType, s3: S3Client, ca: CA, other_c
     assert response["context"]["issuer"] == other_ca.cert.subject.rfc4514_string()
 
 
-def test_garbled_certificate_denies(authorizer: ModuleType, s3: S3Client, ca: CA) -> None:
+def test_garbled_certificate_denies(authorizer: Lambda, s3: S3Client, ca: CA) -> None:
     publish(s3, ca, [])
     pem = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
     response = call(authorizer, pem)
@@ -94,7 +104,7 @@ def test_garbled_certificate_denies(authorizer: ModuleType, s3: S3Client, ca: CA
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_missing_certificate_denies_on_the_event_resource(
-    authorizer: ModuleType, spy: ClientSpy, shape: str
+    authorizer: Lambda, spy: ClientSpy, shape: str
 ) -> None:
     event = load_event(shape)
     context = event["requestContext"]
@@ -108,14 +118,14 @@ def test_missing_certificate_denies_on_the_event_resource(
 
 
 @pytest.mark.parametrize("event", [None, "x", [], {"type": "TOKEN"}, {"version": "2.0"}])
-def test_malformed_events_deny(authorizer: ModuleType, event: object) -> None:
+def test_malformed_events_deny(authorizer: Lambda, event: object) -> None:
     response = authorizer.handler(event, None)
     assert effect(response) == "Deny"
     assert response["policyDocument"]["Statement"][0]["Resource"] == "*"
 
 
 def test_malformed_v2_event_gets_a_simple_deny(
-    authorizer: ModuleType, monkeypatch: pytest.MonkeyPatch
+    authorizer: Lambda, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRLCHECK_RESPONSE_FORMAT", "simple")
     response = authorizer.handler({"version": "2.0", "routeArn": "arn:r"}, None)
@@ -123,7 +133,7 @@ def test_malformed_v2_event_gets_a_simple_deny(
 
 
 def test_misconfiguration_denies_and_is_logged(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     good: Leaf,
@@ -141,7 +151,7 @@ def test_misconfiguration_denies_and_is_logged(
 
 
 def test_unexpected_exception_denies(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     ca: CA,
     good: Leaf,
@@ -153,7 +163,7 @@ def test_unexpected_exception_denies(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(authorizer, "decide", broken)
+    monkeypatch.setattr(crlcheck.service, "decide", broken)
     response = call(authorizer, good.pem, "http-v2-mtls.json")
     assert effect(response) == "Deny"
     assert response["context"] == {"reason": "internal_error"}
@@ -164,14 +174,14 @@ def test_unexpected_exception_denies(
 
 
 def test_exception_in_logging_still_denies(
-    authorizer: ModuleType, s3: S3Client, ca: CA, good: Leaf, monkeypatch: pytest.MonkeyPatch
+    authorizer: Lambda, s3: S3Client, ca: CA, good: Leaf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish(s3, ca, [])
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("stdout is gone")
 
-    monkeypatch.setattr(authorizer, "write_line", broken)
+    monkeypatch.setattr(crlcheck.aws.authorizer, "write_line", broken)
     assert effect(call(authorizer, good.pem)) == "Deny"
 
 
@@ -180,7 +190,7 @@ def test_exception_in_logging_still_denies(
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_allows_good_and_denies_revoked(
-    authorizer: ModuleType, s3: S3Client, ca: CA, good: Leaf, revoked: Leaf, shape: str
+    authorizer: Lambda, s3: S3Client, ca: CA, good: Leaf, revoked: Leaf, shape: str
 ) -> None:
     publish(s3, ca, [revoked.serial], number=7)
     allowed = call(authorizer, good.pem, shape)
@@ -201,7 +211,7 @@ def test_allows_good_and_denies_revoked(
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_simple_responses_only_for_v2(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     ca: CA,
     good: Leaf,
@@ -224,7 +234,7 @@ def test_simple_responses_only_for_v2(
 
 
 def test_one_log_line_per_decision_without_pem(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     ca: CA,
     good: Leaf,
@@ -253,7 +263,7 @@ def test_one_log_line_per_decision_without_pem(
 
 
 def test_unchanged_etag_costs_no_download(
-    authorizer: ModuleType, s3: S3Client, ca: CA, good: Leaf, spy: ClientSpy
+    authorizer: Lambda, s3: S3Client, ca: CA, good: Leaf, spy: ClientSpy
 ) -> None:
     publish(s3, ca, [])
     for _ in range(3):
@@ -264,7 +274,7 @@ def test_unchanged_etag_costs_no_download(
 
 
 def test_new_document_is_picked_up_by_the_warm_authorizer(
-    authorizer: ModuleType, s3: S3Client, ca: CA, good: Leaf
+    authorizer: Lambda, s3: S3Client, ca: CA, good: Leaf
 ) -> None:
     publish(s3, ca, [])
     assert effect(call(authorizer, good.pem)) == "Allow"
@@ -275,7 +285,7 @@ def test_new_document_is_picked_up_by_the_warm_authorizer(
 
 
 def test_revalidation_interval_skips_s3(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     ca: CA,
     good: Leaf,
@@ -293,7 +303,7 @@ def test_revalidation_interval_skips_s3(
 
 
 def test_several_cas(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     ca: CA,
     other_ca: CA,
@@ -317,7 +327,7 @@ def test_several_cas(
 
 @pytest.mark.parametrize("fault", ["throttle", "server_error", "timeout", "access_denied"])
 def test_store_fault_keeps_the_last_good_set(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     ca: CA,
     good: Leaf,
@@ -338,7 +348,7 @@ def test_store_fault_keeps_the_last_good_set(
 
 
 def test_store_fault_on_cold_start_denies(
-    authorizer: ModuleType, s3: S3Client, ca: CA, good: Leaf, spy: ClientSpy
+    authorizer: Lambda, s3: S3Client, ca: CA, good: Leaf, spy: ClientSpy
 ) -> None:
     publish(s3, ca, [])
     spy.initial_fault = "throttle"
@@ -348,7 +358,7 @@ def test_store_fault_on_cold_start_denies(
 
 
 def test_deleted_document_keeps_serving_until_stale(
-    authorizer: ModuleType, s3: S3Client, ca: CA, good: Leaf, capsys: pytest.CaptureFixture[str]
+    authorizer: Lambda, s3: S3Client, ca: CA, good: Leaf, capsys: pytest.CaptureFixture[str]
 ) -> None:
     publish(s3, ca, [])
     assert effect(call(authorizer, good.pem)) == "Allow"
@@ -360,7 +370,7 @@ def test_deleted_document_keeps_serving_until_stale(
 
 
 def test_corrupt_document_denies_on_cold_start_and_is_ignored_when_warm(
-    authorizer: ModuleType, s3: S3Client, ca: CA, good: Leaf, spy: ClientSpy
+    authorizer: Lambda, s3: S3Client, ca: CA, good: Leaf, spy: ClientSpy
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key=KEY, Body=b'{"format": "crlcheck.revocation-set"')
     response = call(authorizer, good.pem)
@@ -377,7 +387,7 @@ def test_corrupt_document_denies_on_cold_start_and_is_ignored_when_warm(
 
 
 def test_stale_crl_denies_unless_within_grace(
-    authorizer: ModuleType,
+    authorizer: Lambda,
     s3: S3Client,
     ca: CA,
     good: Leaf,
@@ -393,6 +403,6 @@ def test_stale_crl_denies_unless_within_grace(
     response = call(authorizer, good.pem)
     assert effect(response) == "Deny"
     assert response["context"]["reason"] == "crl_stale"
-    monkeypatch.setattr(authorizer, "_runtime", None)
+    authorizer.cold_start()
     monkeypatch.setenv("CRLCHECK_STALE_GRACE_SECONDS", str(2 * 3600))
     assert effect(call(authorizer, good.pem)) == "Allow"

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 import pytest
 
-from crlcheck import EventError, load_document
-from crlcheck.settings import SettingsError
-from lambdas.preprocessor import RecordsRefusedError
+from crlcheck import load_document
+from crlcheck.aws.settings import SettingsError
+from crlcheck.errors import EventError, RecordsRefusedError
 from tests.pki import CA
-from tests.serverless import BUCKET, fresh_crl, load_event, s3_event, utcnow
+from tests.serverless import (
+    BUCKET,
+    Lambda,
+    fresh_crl,
+    load_event,
+    s3_event,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -73,7 +79,7 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     ids=["unknown-signer", "stale", "garbage", "rollback"],
 )
 def test_refused_crl_leaves_the_document_untouched_and_raises(
-    preprocessor: ModuleType,
+    preprocessor: Lambda,
     s3: S3Client,
     ca: CA,
     other_ca: CA,
@@ -101,7 +107,7 @@ def test_refused_crl_leaves_the_document_untouched_and_raises(
 
 
 def test_rollback_refusal_names_both_numbers(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
+    preprocessor: Lambda, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
 ) -> None:
     upload_truststore(s3, ca)
     v5 = upload_crl(s3, CRL_KEY, fresh_crl(ca, number=5))
@@ -116,7 +122,7 @@ def test_rollback_refusal_names_both_numbers(
 
 
 def test_missing_truststore_refuses(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
+    preprocessor: Lambda, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
 ) -> None:
     version = upload_crl(s3, CRL_KEY, fresh_crl(ca))
     with pytest.raises(RecordsRefusedError, match="document_missing"):
@@ -125,14 +131,14 @@ def test_missing_truststore_refuses(
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=DOC_KEY)["KeyCount"] == 0
 
 
-def test_malformed_truststore_refuses(preprocessor: ModuleType, s3: S3Client, ca: CA) -> None:
+def test_malformed_truststore_refuses(preprocessor: Lambda, s3: S3Client, ca: CA) -> None:
     s3.put_object(Bucket=BUCKET, Key=TRUSTSTORE, Body=b"-----BEGIN CERTIFICATE-----\nxx\n")
     version = upload_crl(s3, CRL_KEY, fresh_crl(ca))
     with pytest.raises(RecordsRefusedError, match="bad_certificate"):
         preprocessor.handler(event_for((CRL_KEY, version)), Context())
 
 
-def test_document_key_is_refused(preprocessor: ModuleType, s3: S3Client, ca: CA) -> None:
+def test_document_key_is_refused(preprocessor: Lambda, s3: S3Client, ca: CA) -> None:
     """A trigger without the .crl filter must not make the function process its own output."""
     upload_truststore(s3, ca)
     with pytest.raises(RecordsRefusedError, match="bad_request"):
@@ -140,7 +146,7 @@ def test_document_key_is_refused(preprocessor: ModuleType, s3: S3Client, ca: CA)
 
 
 def test_malformed_event_raises_after_a_log_line(
-    preprocessor: ModuleType, capsys: pytest.CaptureFixture[str]
+    preprocessor: Lambda, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(EventError):
         preprocessor.handler({"Records": "nope"}, Context())
@@ -149,7 +155,7 @@ def test_malformed_event_raises_after_a_log_line(
 
 
 def test_misconfiguration_raises(
-    preprocessor: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    preprocessor: Lambda, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("CRLCHECK_TRUSTSTORE_KEY")
     with pytest.raises(SettingsError, match="CRLCHECK_TRUSTSTORE_KEY"):
@@ -161,7 +167,7 @@ def test_misconfiguration_raises(
 
 
 def test_publishes_the_document_next_to_the_crl(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
+    preprocessor: Lambda, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
 ) -> None:
     upload_truststore(s3, ca)
     version = upload_crl(s3, CRL_KEY, fresh_crl(ca, [1, 2, 3], number=3))
@@ -185,7 +191,7 @@ def test_publishes_the_document_next_to_the_crl(
 
 
 def test_redelivered_event_is_a_no_op(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
+    preprocessor: Lambda, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
 ) -> None:
     upload_truststore(s3, ca)
     version = upload_crl(s3, CRL_KEY, fresh_crl(ca, number=3, pem_output=True))
@@ -200,7 +206,7 @@ def test_redelivered_event_is_a_no_op(
     assert [line["message"] for line in log_lines(capsys)] == ["published", "unchanged"]
 
 
-def test_newer_crl_replaces_the_document(preprocessor: ModuleType, s3: S3Client, ca: CA) -> None:
+def test_newer_crl_replaces_the_document(preprocessor: Lambda, s3: S3Client, ca: CA) -> None:
     upload_truststore(s3, ca)
     v1 = upload_crl(s3, CRL_KEY, fresh_crl(ca, [1], number=1))
     preprocessor.handler(event_for((CRL_KEY, v1)), Context())
@@ -210,7 +216,7 @@ def test_newer_crl_replaces_the_document(preprocessor: ModuleType, s3: S3Client,
 
 
 def test_the_event_version_is_processed_not_the_latest(
-    preprocessor: ModuleType, s3: S3Client, ca: CA
+    preprocessor: Lambda, s3: S3Client, ca: CA
 ) -> None:
     upload_truststore(s3, ca)
     v1 = upload_crl(s3, CRL_KEY, fresh_crl(ca, [1], number=1))
@@ -220,7 +226,7 @@ def test_the_event_version_is_processed_not_the_latest(
 
 
 def test_corrupt_published_document_is_replaced(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
+    preprocessor: Lambda, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
 ) -> None:
     upload_truststore(s3, ca)
     s3.put_object(Bucket=BUCKET, Key=DOC_KEY, Body=b"{corrupt")
@@ -231,7 +237,7 @@ def test_corrupt_published_document_is_replaced(
 
 
 def test_every_record_is_handled_with_url_decoded_keys(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, other_ca: CA
+    preprocessor: Lambda, s3: S3Client, ca: CA, other_ca: CA
 ) -> None:
     upload_truststore(s3, ca, other_ca)  # One bundle, several CAs: the signer is picked by name.
     first = upload_crl(s3, "crls/Example CA.crl", fresh_crl(ca, [1]))
@@ -248,7 +254,7 @@ def test_every_record_is_handled_with_url_decoded_keys(
 
 
 def test_one_refused_record_does_not_stop_the_others(
-    preprocessor: ModuleType,
+    preprocessor: Lambda,
     s3: S3Client,
     ca: CA,
     other_ca: CA,
@@ -263,7 +269,7 @@ def test_one_refused_record_does_not_stop_the_others(
     assert [line["message"] for line in log_lines(capsys)] == ["refused", "published"]
 
 
-def test_non_created_records_are_skipped(preprocessor: ModuleType, s3: S3Client) -> None:
+def test_non_created_records_are_skipped(preprocessor: Lambda, s3: S3Client) -> None:
     event = event_for((CRL_KEY, None))  # type: ignore[arg-type]
     event["Records"][0]["eventName"] = "ObjectRemoved:Delete"
     result = preprocessor.handler(event, Context())
@@ -271,7 +277,7 @@ def test_non_created_records_are_skipped(preprocessor: ModuleType, s3: S3Client)
 
 
 def test_output_prefix_and_truststore_bucket(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, monkeypatch: pytest.MonkeyPatch
+    preprocessor: Lambda, s3: S3Client, ca: CA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRLCHECK_OUTPUT_PREFIX", "documents/")
     monkeypatch.setenv("CRLCHECK_TRUSTSTORE_BUCKET", "crlcheck-trust-bucket")
@@ -284,7 +290,7 @@ def test_output_prefix_and_truststore_bucket(
 
 
 def test_clock_skew_setting(
-    preprocessor: ModuleType, s3: S3Client, ca: CA, monkeypatch: pytest.MonkeyPatch
+    preprocessor: Lambda, s3: S3Client, ca: CA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upload_truststore(s3, ca)
     future = utcnow() + dt.timedelta(minutes=10)
@@ -292,6 +298,6 @@ def test_clock_skew_setting(
     version = upload_crl(s3, CRL_KEY, crl)
     with pytest.raises(RecordsRefusedError, match="crl_not_yet_valid"):
         preprocessor.handler(event_for((CRL_KEY, version)), Context())
-    monkeypatch.setattr(preprocessor, "_runtime", None)
+    preprocessor.cold_start()
     monkeypatch.setenv("CRLCHECK_CLOCK_SKEW_SECONDS", "900")
     assert preprocessor.handler(event_for((CRL_KEY, version)), Context())["records"]

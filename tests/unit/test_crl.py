@@ -36,6 +36,7 @@ from crlcheck import (
     load_crl,
     verify_crl,
 )
+from crlcheck import _entries as entries_module
 from crlcheck import crl as crl_module
 from crlcheck.errors import CertificateParseError
 from tests.pki import (
@@ -119,13 +120,13 @@ def simple_crl(ca: CA) -> bytes:
 def slow_path_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record every call of the per-entry (slow) walker; the fast path never calls it."""
     calls: list[int] = []
-    slow = crl_module._walk_entries_slowly
+    slow = entries_module._parse_entries
 
     def spy(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return slow(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(crl_module, "_walk_entries_slowly", spy)
+    monkeypatch.setattr(entries_module, "_parse_entries", spy)
     return calls
 
 
@@ -907,9 +908,9 @@ def test_walkers_agree_on_raw_entry_lists(slow_path_calls: list[int]) -> None:
     # Without a CRL around them: the fast path, then the same bytes forced down the slow path
     # by an entry count that does not match.
     blob = b"".join(_fast_entries())
-    fast = crl_module._walk_entries(blob, 0, len(blob), None)
+    fast = entries_module.walk_entries(blob, 0, len(blob), None)
     assert slow_path_calls == []
-    slow = crl_module._walk_entries(blob, 0, len(blob), None, expected=-1)
+    slow = entries_module.walk_entries_slowly(blob, 0, len(blob), None)
     assert slow_path_calls == [1]
     assert fast == slow
 

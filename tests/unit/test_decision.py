@@ -27,6 +27,7 @@ from crlcheck import (
     load_document,
     verify_crl,
 )
+from crlcheck._time import format_utc
 from crlcheck.revset import BLOCK
 from tests.pki import (
     CA,
@@ -241,6 +242,8 @@ def test_revoked_certificate_is_a_deny(
         42,
         date,
         reason,
+        next_update=crl_set.info.next_update,
+        this_update=crl_set.info.this_update,
     )
 
 
@@ -350,6 +353,8 @@ def test_good_certificate_is_allowed(
         leaf.serial,
         ca.name.rfc4514_string(),
         42,
+        next_update=crl_set.info.next_update,
+        this_update=crl_set.info.this_update,
     )
 
 
@@ -372,6 +377,8 @@ def test_decision_to_dict(ca: CA) -> None:
         "crl_number": str(2**70),
         "revocation_date": "2025-12-01T00:00:00Z",
         "revocation_reason": None,
+        "this_update": format_utc(revset.info.this_update),
+        "next_update": format_utc(revset.info.next_update),
     }
     assert orjson.loads(orjson.dumps(decision.to_dict())) == decision.to_dict()
     assert Decision.deny(Reason.BAD_REQUEST, "no certificate").to_dict() == {
@@ -383,6 +390,8 @@ def test_decision_to_dict(ca: CA) -> None:
         "crl_number": None,
         "revocation_date": None,
         "revocation_reason": None,
+        "this_update": None,
+        "next_update": None,
     }
 
 

@@ -25,7 +25,7 @@ from crlcheck import (
     load_document,
     verify_crl,
 )
-from crlcheck.document import FORMAT_NAME, FORMAT_VERSION, MAX_WIDTH
+from crlcheck.codec._json import FORMAT_NAME, FORMAT_VERSION, MAX_WIDTH
 from crlcheck.revset import BLOCK, DETAIL_SIZE
 from tests.pki import (
     CA,

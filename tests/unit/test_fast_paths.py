@@ -17,9 +17,9 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crlcheck import crl as crl_module
-from crlcheck import document as document_module
+from crlcheck import _entries as entries_module
 from crlcheck import revset as revset_module
+from crlcheck.codec import _json as document_module
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import CRLInfo, RevocationSet, keys_increasing
 from crlcheck.serial import encode_serial
@@ -64,7 +64,7 @@ def entries_blob(items: list[tuple[int, dt.datetime, int, int]]) -> bytes:
 
 
 def slow(blob: bytes) -> tuple[int, bytes, bytes]:
-    return crl_module._walk_entries(blob, 0, len(blob), None, expected=-1)
+    return entries_module.walk_entries_slowly(blob, 0, len(blob), None)
 
 
 def test_fast_path_reads_every_length_sign_shape_and_century() -> None:
@@ -73,10 +73,10 @@ def test_fast_path_reads_every_length_sign_shape_and_century() -> None:
         date = dt.datetime(1950 + (7 * i) % 100, 1 + i % 12, 1 + i % 28, i % 24, i % 60, 9)
         items.append((serial, date, i % 5, REASON_CODES[i % len(REASON_CODES)]))
     blob = entries_blob(items)
-    fast = crl_module._walk_utc_entries(blob, len(items))
+    fast = entries_module._walk_utc_entries(blob, len(items))
     assert fast is not None
     assert fast == slow(blob)
-    assert crl_module._walk_entries(blob, 0, len(blob), None, len(items)) == fast
+    assert entries_module.walk_entries(blob, 0, len(blob), None, len(items)) == fast
 
 
 def test_fast_path_steps_aside_for_generalized_time_and_duplicates() -> None:
@@ -89,16 +89,16 @@ def test_fast_path_steps_aside_for_generalized_time_and_duplicates() -> None:
         b"".join([*base, raw_entry(bytes([0, 5]), date)]),  # non-minimal: equals 5
         b"".join([*base, raw_entry(5, date, tlv(0x30, reason(8)))]),  # removeFromCRL
     ):
-        assert crl_module._walk_utc_entries(blob, None) is None
+        assert entries_module._walk_utc_entries(blob, None) is None
     # The general path still reads the first two, exactly like the slow one.
     for blob in (b"".join([*base, generalized]), b"".join([*base, raw_entry(300, date)])):
-        assert crl_module._walk_entries(blob, 0, len(blob), None) == slow(blob)
+        assert entries_module.walk_entries(blob, 0, len(blob), None) == slow(blob)
 
 
 def test_fast_path_checks_the_entry_count() -> None:
     blob = entries_blob([(1, dt.datetime(2025, 1, 1), 0, 0), (2, dt.datetime(2025, 1, 1), 1, 1)])
-    assert crl_module._walk_utc_entries(blob, 2) is not None
-    assert crl_module._walk_utc_entries(blob, 3) is None
+    assert entries_module._walk_utc_entries(blob, 2) is not None
+    assert entries_module._walk_utc_entries(blob, 3) is None
 
 
 serials = st.one_of(
@@ -118,7 +118,7 @@ def test_fast_path_agrees_with_slow_path(items: list[tuple[int, dt.datetime, int
     blob = entries_blob(items)
     if not items:
         return
-    fast = crl_module._walk_utc_entries(blob, len(items))
+    fast = entries_module._walk_utc_entries(blob, len(items))
     assert fast is not None
     assert fast == slow(blob)
 
@@ -132,8 +132,8 @@ def test_duplicates_leave_the_fast_path_and_keep_slow_path_results(
     other_date = data.draw(utc_dates)
     items = [*items, (twin[0], other_date, twin[2], twin[3])]
     blob = entries_blob(items)
-    assert crl_module._walk_utc_entries(blob, len(items)) is None
-    assert crl_module._walk_entries(blob, 0, len(blob), None, len(items)) == slow(blob)
+    assert entries_module._walk_utc_entries(blob, len(items)) is None
+    assert entries_module.walk_entries(blob, 0, len(blob), None, len(items)) == slow(blob)
 
 
 @settings(max_examples=300, deadline=None)

@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from crlcheck import Decision, Reason, RevocationSet, decide, load_crl, verify_crl
-from crlcheck.crl import _serial_and_issuer, _unwrap_pem, load_certificate, read_certificate
+from crlcheck.certificate import _serial_and_issuer, _unwrap_pem, load_certificate, read_certificate
 from crlcheck.errors import CertificateParseError
 from tests.pki import (
     CA,

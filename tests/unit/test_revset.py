@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 
 from crlcheck import CacheFormatError, CRLInfo, RevocationSet, RevokedEntry
+from crlcheck.codec._json import details_loader
 from crlcheck.revset import BLOCK, DETAIL_SIZE, NO_REASON, REASON_NAMES, general_name_text
 from crlcheck.serial import encode_serial
 from tests.pki import CA, NEXT, NOW, T0, name
@@ -70,8 +71,9 @@ def lazy_set(keys: bytes, width: int, details: bytes | None = None) -> Revocatio
         width,
         keys,
         None,
-        details_b64=base64.b64encode(details).decode(),
-        details_sha256=hashlib.sha256(details).digest(),
+        details_loader=details_loader(
+            base64.b64encode(details).decode(), hashlib.sha256(details).digest()
+        ),
         ordered=False,
     )
 
@@ -196,8 +198,7 @@ def test_corrupt_details_still_say_revoked(corrupt: Callable[[bytes], str]) -> N
         2,
         keys_of(serials, 2),
         None,
-        details_b64=corrupt(details),
-        details_sha256=hashlib.sha256(details).digest(),
+        details_loader=details_loader(corrupt(details), hashlib.sha256(details).digest()),
         ordered=True,
     )
     assert revset.lookup(2) == RevokedEntry(2, None, None)

@@ -1,4 +1,4 @@
-"""The document store interface and the authorizer's ETag-revalidated cache (pure: no boto3).
+"""The document source interface and the ETag-revalidated cache of revocation sets (pure).
 
 Theory of operation
 -------------------
@@ -34,10 +34,6 @@ a warm container revalidates a key at most once every ``N`` seconds (measured on
 clock from the last attempt, successful or not), so a revocation published to S3 is seen at most
 ``N`` seconds late. The default ``0`` revalidates on every request. A key with no usable set is
 retried on every refresh regardless of the interval: until it loads, its certificates are denied.
-
-Publishing is the preprocessor's side, also pure: :func:`plan_publication` verifies a CRL and
-decides with :func:`check_publication` whether its document may replace the published one
-(rollback protection, idempotent redelivery); the adapter does the reads and the write.
 """
 
 from __future__ import annotations
@@ -45,81 +41,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Final, Literal, Protocol
 
-from cryptography import x509
-
-from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_crl, verify_crl
-from crlcheck.document import dump_document, load_document
-from crlcheck.errors import (
-    CacheFormatError,
-    CRLCheckError,
-    CRLRollbackError,
-    EventError,
-    StorageError,
-)
-from crlcheck.revset import CRLInfo, RevocationSet
+from crlcheck.codec import load_document
+from crlcheck.errors import CRLCheckError, DocumentTooLargeError, StorageError
+from crlcheck.revset import RevocationSet
 
 __all__ = [
     "BAD_BODY_RETRY_SECONDS",
     "NOT_MODIFIED",
     "CachedDocument",
-    "DocumentNotFoundError",
     "DocumentSource",
-    "DocumentTooLargeError",
     "Fetched",
     "NotModified",
-    "Publication",
-    "PublicationAction",
     "RefreshFailure",
     "RefreshReport",
     "RevocationCache",
-    "check_publication",
-    "document_key",
-    "plan_publication",
 ]
-
-
-class DocumentNotFoundError(StorageError):
-    """The document does not exist, or the store refuses to say (access denied).
-
-    Without ``s3:ListBucket`` S3 answers a GET of a missing key with 403 AccessDenied rather than
-    404, so the two cannot be told apart and are treated alike: not retryable, the key unusable
-    until it appears.
-
-    Attributes:
-        key: The document key.
-    """
-
-    reason = "document_missing"
-
-    def __init__(self, message: str, *, key: str) -> None:
-        super().__init__(message, retryable=False)
-        self.key = key
-
-
-class DocumentTooLargeError(CacheFormatError):
-    """The stored document is larger than the reader accepts; it was not downloaded.
-
-    A source raises it after reading the object's size and before its body, so that one huge
-    object cannot exhaust the authorizer's memory. The cache then treats the document like a
-    corrupt one: the last good set keeps serving and the same object is not fetched again.
-
-    Attributes:
-        key: The document key.
-        etag: The ETag of the refused object.
-        size: Its size in bytes.
-    """
-
-    reason = "document_too_large"
-
-    def __init__(self, message: str, *, key: str, etag: str, size: int) -> None:
-        super().__init__(message)
-        self.key = key
-        self.etag = etag
-        self.size = size
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +258,7 @@ class RevocationCache:
                 failures.append(
                     RefreshFailure(
                         key,
-                        "store_unavailable",
+                        StorageError.reason,
                         "not checked: the store failed earlier in this refresh",
                         retryable=True,
                         kept=cached is not None,
@@ -348,7 +287,7 @@ class RevocationCache:
                     failures.append(
                         RefreshFailure(
                             key,
-                            "store_unavailable",
+                            StorageError.reason,
                             "the store answered 'not modified' to an unconditional read",
                             retryable=True,
                             kept=cached is not None,
@@ -397,146 +336,3 @@ def _failure(
 ) -> RefreshFailure:
     retryable = exc.retryable if isinstance(exc, StorageError) else False
     return RefreshFailure(key, exc.reason, exc.message, retryable=retryable, kept=kept, stage=stage)
-
-
-PublicationAction = Literal["publish", "unchanged"]
-
-
-def check_publication(published: CRLInfo | None, offered: CRLInfo) -> PublicationAction:
-    """Decide whether a newly verified CRL may replace the published document.
-
-    The rules keep a good document from being replaced by a worse one and make redelivered
-    events harmless:
-
-    * nothing published (or a document of another issuer: its numbers are not comparable) →
-      ``"publish"``;
-    * both CRLs have a cRLNumber (RFC 5280 §5.2.3: monotonically increasing per issuer and
-      scope): a lower number is a rollback; an equal number is the same CRL only if the source
-      bytes are identical (``"unchanged"``), otherwise the CA issued two different CRLs under
-      one number, or the CRL was re-encoded, and the published one is kept;
-    * otherwise thisUpdate is compared the same way.
-
-    Args:
-        published: The metadata of the currently published document, or None.
-        offered: The metadata of the verified CRL that would replace it.
-
-    Returns:
-        ``"publish"`` or ``"unchanged"`` (the same CRL is already published).
-
-    Raises:
-        CRLRollbackError: The offered CRL is older than the published one, or claims its
-            number/time with different content.
-    """
-    if published is None or published.issuer_der != offered.issuer_der:
-        return "publish"
-    if published.crl_number is not None and offered.crl_number is not None:
-        what = "CRL number"
-        order = _compare(offered.crl_number, published.crl_number)
-        old_text, new_text = str(published.crl_number), str(offered.crl_number)
-    else:
-        what = "thisUpdate"
-        order = _compare(offered.this_update.timestamp(), published.this_update.timestamp())
-        old_text = published.this_update.isoformat()
-        new_text = offered.this_update.isoformat()
-    if order > 0:
-        return "publish"
-    if order == 0:
-        if offered.source_sha256 == published.source_sha256:
-            return "unchanged"
-        raise CRLRollbackError(
-            f"a different CRL with the same {what} {new_text} is already published; "
-            "keeping the published one",
-            published=old_text,
-            offered=new_text,
-        )
-    raise CRLRollbackError(
-        f"the CRL's {what} {new_text} is older than the published {old_text}; refusing rollback",
-        published=old_text,
-        offered=new_text,
-    )
-
-
-def _compare(a: float, b: float) -> int:
-    return (a > b) - (a < b)
-
-
-DOCUMENT_SUFFIX: Final = ".cache.json"
-
-
-def document_key(crl_key: str, prefix: str = "") -> str:
-    """The key of the document made from the CRL at ``crl_key``.
-
-    The CRL key's extension (``.crl``, ``.der``, ``.pem``...) is replaced by ``.cache.json``:
-    ``crls/ca.crl`` → ``crls/ca.cache.json``. With a prefix the CRL's path is kept under it, so
-    CRLs of the same name in different folders cannot collide: prefix ``docs/`` gives
-    ``docs/crls/ca.cache.json``.
-
-    Raises:
-        EventError: ``crl_key`` is itself a document (processing it would write
-            ``*.cache.cache.json`` and, with a careless trigger, loop forever).
-    """
-    if crl_key.endswith(DOCUMENT_SUFFIX):
-        raise EventError(f"refusing to process {crl_key!r}: it is a crlcheck document")
-    folder, _, name = crl_key.rpartition("/")
-    stem, dot, _ext = name.rpartition(".")
-    if not dot or not stem:
-        stem = name  # No extension (or a dotfile): append the suffix.
-    return prefix + (folder + "/" if folder else "") + stem + DOCUMENT_SUFFIX
-
-
-@dataclass(frozen=True, slots=True)
-class Publication:
-    """The outcome of :func:`plan_publication`.
-
-    Attributes:
-        action: ``"publish"`` (write ``document``) or ``"unchanged"`` (the same CRL is already
-            published: a redelivered event; write nothing).
-        revset: The verified revocation set.
-        document: The document to write (empty when ``action`` is ``"unchanged"``).
-        published: Metadata of the document that was published before, if any was readable.
-        replaced_invalid: True when a published document existed but did not load (it is
-            replaced: any verified CRL is better than a corrupt document).
-    """
-
-    action: PublicationAction
-    revset: RevocationSet
-    document: bytes
-    published: CRLInfo | None
-    replaced_invalid: bool = False
-
-
-def plan_publication(
-    crl_data: bytes,
-    signers: Iterable[x509.Certificate],
-    *,
-    now: datetime,
-    published: bytes | None,
-    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-) -> Publication:
-    """Verify a CRL and decide whether its document replaces the published one.
-
-    Args:
-        crl_data: The CRL bytes (DER or PEM).
-        signers: Candidate CRL signer certificates (the truststore).
-        now: The evaluation time (aware datetime).
-        published: The bytes of the currently published document, or None when there is none.
-        clock_skew: How far in the future thisUpdate may be.
-
-    Returns:
-        The plan, with the document to write when ``action`` is ``"publish"``.
-
-    Raises:
-        CRLError: The CRL is refused (malformed, bad signature, stale, unsupported...), or
-            :class:`CRLRollbackError` when it is older than the published one.
-    """
-    revset = verify_crl(load_crl(crl_data), signers, now=now, clock_skew=clock_skew)
-    published_info: CRLInfo | None = None
-    invalid = False
-    if published is not None:
-        try:
-            published_info = load_document(published, check_order="lazy").info
-        except CacheFormatError:
-            invalid = True
-    action = check_publication(published_info, revset.info)
-    document = dump_document(revset, generated_at=now) if action == "publish" else b""
-    return Publication(action, revset, document, published_info, invalid)

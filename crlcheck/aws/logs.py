@@ -15,7 +15,7 @@ metric              unit      dimensions              value
 ``Preprocessed``    Count     Outcome                 1 per S3 record (published/unchanged/refused)
 ==================  ========  ======================  =========================================
 
-Strings are passed through :func:`crlcheck.responses.sanitize` (no control characters, capped
+Strings are passed through :func:`crlcheck._text.sanitize` (no control characters, capped
 length) before encoding, and the certificate PEM is never part of a record.
 """
 
@@ -29,13 +29,13 @@ from typing import Any, Final, TextIO
 
 import orjson
 
+from crlcheck._text import sanitize
 from crlcheck._time import format_utc
+from crlcheck.aws.events import AuthorizerEvent
+from crlcheck.cache import RefreshReport
 from crlcheck.decision import Decision
-from crlcheck.events import AuthorizerEvent
-from crlcheck.responses import sanitize
 from crlcheck.revset import RevocationSet
 from crlcheck.serial import format_serial
-from crlcheck.store import RefreshReport
 
 __all__ = [
     "NAMESPACE",
@@ -61,48 +61,20 @@ class _Constant(dict[str, Any]):
     """
 
 
-def _clean_key(key: object) -> str:
-    # The fast path of sanitize, inline: keys are nearly always short printable ASCII.
-    if type(key) is str and len(key) <= 128 and key.isascii() and key.isprintable():
-        return key
-    return sanitize(str(key), 128)
-
-
 def _clean(value: object) -> object:
-    # Exact types first (the records are made of plain dicts, lists, strings and numbers);
-    # the isinstance checks after them handle everything else as before.
+    # Exact types first (the records are made of plain dicts, lists, strings and numbers).
     kind = type(value)
     if kind is str:
-        text: str = value  # type: ignore[assignment]
-        if len(text) <= _MAX_STRING and text.isascii() and text.isprintable():
-            return text  # What sanitize returns for it; saves the call.
-        return sanitize(text, _MAX_STRING)
-    if value is None or kind is int or kind is bool or kind is float:
-        return value
-    if kind is dict:
-        clean: dict[str, object] = {}
-        for key, item in value.items():  # type: ignore[attr-defined]
-            # _clean_key and _clean's first branches, inline: most members are short ASCII.
-            if not (type(key) is str and len(key) <= 128 and key.isascii() and key.isprintable()):
-                key = sanitize(str(key), 128)
-            if type(item) is str and len(item) <= _MAX_STRING and item.isascii():
-                clean[key] = item if item.isprintable() else sanitize(item, _MAX_STRING)
-            else:
-                clean[key] = _clean(item)
-        return clean
-    if kind is list:
-        return [_clean(v) for v in value]  # type: ignore[attr-defined]
-    if kind is _Constant:
-        return value
-    if isinstance(value, str):
         return sanitize(value, _MAX_STRING)
-    if isinstance(value, bool | int | float | datetime):
+    if value is None or kind is int or kind is bool or kind is float or kind is _Constant:
         return value
     if isinstance(value, Mapping):
-        return {_clean_key(k): _clean(v) for k, v in value.items()}
+        return {sanitize(k, 128): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
-    return sanitize(str(value), _MAX_STRING)
+    if isinstance(value, bool | int | float | datetime):
+        return value
+    return sanitize(value, _MAX_STRING)
 
 
 def write_line(record: Mapping[str, object], stream: TextIO | None = None) -> None:

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from crlcheck.errors import CRLCheckError
+from crlcheck.errors import SettingsError
+from crlcheck.revset import DEFAULT_CLOCK_SKEW
 
 __all__ = ["AuthorizerSettings", "PreprocessorSettings", "ResponseFormat", "SettingsError"]
 
@@ -48,20 +49,6 @@ ResponseFormat = Literal["policy", "simple"]
 # hyphens, starting and ending with a letter or digit.
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _MAX_KEY_BYTES = 1024  # S3's limit on key length.
-
-
-class SettingsError(CRLCheckError):
-    """An environment variable is missing or has an invalid value.
-
-    Attributes:
-        variable: The variable's name.
-    """
-
-    reason = "misconfigured"
-
-    def __init__(self, message: str, *, variable: str) -> None:
-        super().__init__(message)
-        self.variable = variable
 
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -171,7 +158,7 @@ class PreprocessorSettings:
     truststore_key: str
     truststore_bucket: str | None = None
     output_prefix: str = ""
-    clock_skew: timedelta = timedelta(minutes=5)
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PreprocessorSettings:
@@ -201,5 +188,9 @@ class PreprocessorSettings:
                 else None
             ),
             output_prefix=_key(prefix, "CRLCHECK_OUTPUT_PREFIX"),
-            clock_skew=timedelta(seconds=_seconds(env, "CRLCHECK_CLOCK_SKEW_SECONDS", 300.0)),
+            clock_skew=timedelta(
+                seconds=_seconds(
+                    env, "CRLCHECK_CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW.total_seconds()
+                )
+            ),
         )

@@ -23,12 +23,11 @@ certificate name cannot inject a header or a log line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from crlcheck._text import sanitize
 from crlcheck.decision import Decision
-from crlcheck.serial import format_serial
 
 __all__ = [
     "MAX_CONTEXT_VALUE",
@@ -43,50 +42,17 @@ ContextValue = str | int | float | bool
 
 MAX_CONTEXT_VALUE: Final = 256
 
-# C0 and C1 controls (CR, LF, NUL, ESC, NEL...), lone surrogates (which JSON encoders refuse),
-# zero-width and bidirectional format characters, line/paragraph separators, BOM, specials.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ud800-\udfff\ufeff\ufff9-\ufffb]"
-)
-
-
-def sanitize(value: object, limit: int = MAX_CONTEXT_VALUE) -> str:
-    """Make a value safe to echo into a response context, a header or a log line.
-
-    Args:
-        value: Any value; non-strings are converted with ``str``.
-        limit: Maximum length of the result, in characters (at least 4).
-
-    Returns:
-        The text with unsafe characters replaced by ``?``, truncated to ``limit`` characters
-        (ending in ``...`` when it was cut).
-    """
-    text = value if isinstance(value, str) else str(value)
-    # Printable ASCII holds none of the unsafe characters (C0 controls and DEL are not
-    # printable); most values are such short text and are returned as they are.
-    if len(text) <= limit and text.isascii() and text.isprintable():
-        return text
-    text = _UNSAFE.sub("?", text)
-    if len(text) > limit:
-        text = text[: max(limit - 3, 1)] + "..."
-    return text
-
 
 def _clean_context(context: Mapping[str, object] | None) -> dict[str, ContextValue]:
     clean: dict[str, ContextValue] = {}
     for key, value in (context or {}).items():
         if value is None:
             continue  # API Gateway rejects null context values; leave the key out.
-        # sanitize's fast path, inline, for the usual short printable ASCII keys and values.
-        if not (type(key) is str and len(key) <= 64 and key.isascii() and key.isprintable()):
-            key = sanitize(key, 64)
+        key = sanitize(key, 64)
         if isinstance(value, bool | int | float):
             clean[key] = value
-        elif type(value) is str and len(value) <= MAX_CONTEXT_VALUE and value.isascii():
-            clean[key] = value if value.isprintable() else sanitize(value)
         else:
-            clean[key] = sanitize(value)
+            clean[key] = sanitize(value, MAX_CONTEXT_VALUE)
     return clean
 
 
@@ -147,11 +113,9 @@ def decision_context(decision: Decision) -> dict[str, ContextValue]:
     Serials are openssl-style hex text (:func:`crlcheck.format_serial`) and CRL numbers decimal
     text: both can exceed what a JSON number holds exactly.
     """
-    context: dict[str, object] = {
-        "reason": decision.reason.value,
-        "serial": format_serial(decision.serial) if decision.serial is not None else None,
-        "issuer": decision.issuer,
-        "crl_number": str(decision.crl_number) if decision.crl_number is not None else None,
-        "revocation_reason": decision.revocation_reason,
-    }
-    return _clean_context(context)
+    view = decision.to_dict()
+    return _clean_context({name: view[name] for name in _CONTEXT_FIELDS})
+
+
+# The members of Decision.to_dict() a response carries to the backend.
+_CONTEXT_FIELDS: Final = ("reason", "serial", "issuer", "crl_number", "revocation_reason")

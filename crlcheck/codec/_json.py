@@ -1,4 +1,4 @@
-"""The read-optimised JSON document of a revocation set (format described in docs/FORMAT.md).
+"""Document format version 1: JSON (specified in docs/FORMAT.md).
 
 The document is written once by the preprocessor and read on every cold start of the
 authorizer, so its layout favours loading: the sorted keys and the detail records are each one
@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -23,14 +24,14 @@ from crlcheck._time import format_utc
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "dump_document", "load_document"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "dump", "load"]
 
 FORMAT_NAME = "crlcheck.revocation-set"
 FORMAT_VERSION = 1
 MAX_WIDTH = 128  # Bytes per key: serials of up to 127 octets; far beyond any real CA.
 
 
-def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None) -> bytes:
+def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> bytes:
     """Serialise a revocation set to its JSON document.
 
     Args:
@@ -46,7 +47,7 @@ def dump_document(revset: RevocationSet, *, generated_at: datetime | None = None
     """
     info = revset.info
     if revset.width > MAX_WIDTH:
-        # load_document would refuse it: fail when writing, not on every later read.
+        # load() would refuse it: fail when writing, not on every later read.
         raise CacheFormatError(
             f"serials of {revset.width - 1} octets are longer than this format stores"
             f" ({MAX_WIDTH - 1})"
@@ -119,7 +120,7 @@ def _hex(text: str, where: str, size: int | None = None) -> bytes:
     return value
 
 
-# The canonical form dump_document writes, read without strptime: the first strptime call of a
+# The canonical form dump() writes, read without strptime: the first strptime call of a
 # process imports and compiles _strptime's machinery (~3 ms of every authorizer cold start).
 _CANONICAL_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
 
@@ -136,11 +137,11 @@ def _time(text: str, where: str) -> datetime:
     return value.replace(tzinfo=UTC)
 
 
-def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> RevocationSet:
+def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> RevocationSet:
     """Parse and validate a revocation set document.
 
     Args:
-        data: The JSON bytes written by :func:`dump_document`.
+        data: The JSON bytes written by :func:`dump`.
         check_order: ``"eager"`` checks now that every serial is in strictly increasing order
             and that the entry details match their digest (~0.15 µs per entry more than a lazy
             load); ``"lazy"`` checks the block of a hit, the whole order on the first miss, and
@@ -230,16 +231,33 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
     # checked against their digest on the first hit, or now for eager checking.
     if len(details_text) != 4 * ((count * DETAIL_SIZE + 2) // 3):
         raise CacheFormatError("entries.details are truncated or padded (length != count)")
-    revset = RevocationSet(
-        info,
-        width,
-        keys_blob,
-        None,
-        details_b64=details_text,
-        details_sha256=details_digest,
-        ordered=False,
-    )
+
+    def load_details() -> bytes | None:
+        try:
+            details = base64.b64decode(details_text, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return details if hashlib.sha256(details).digest() == details_digest else None
+
+    revset = RevocationSet(info, width, keys_blob, None, details_loader=load_details, ordered=False)
     if check_order == "eager":
         revset.check_order()
         revset.details_blob()
     return revset
+
+
+def details_loader(text: str, sha256: bytes) -> Callable[[], bytes | None]:
+    """A loader of the base64 ``details``, for :class:`RevocationSet` to call on its first hit.
+
+    The loader returns the decoded records only when they match their digest, else None (the
+    set then still answers "revoked", without a date or reason).
+    """
+
+    def load() -> bytes | None:
+        try:
+            details = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return details if hashlib.sha256(details).digest() == sha256 else None
+
+    return load

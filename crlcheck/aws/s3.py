@@ -1,6 +1,6 @@
 """The S3 adapter: the only crlcheck module that uses boto3.
 
-:class:`S3DocumentSource` implements :class:`crlcheck.store.DocumentSource` with one conditional
+:class:`S3DocumentSource` implements :class:`crlcheck.cache.DocumentSource` with one conditional
 ``GetObject`` per revalidation (``IfNoneMatch`` = the cached ETag). boto3 reports the 304 of a
 conditional hit as a ``ClientError`` whose code is ``"304"`` (moto does the same); that is
 translated to :data:`crlcheck.store.NOT_MODIFIED`. Every other failure becomes a
@@ -34,14 +34,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from crlcheck.errors import StorageError
-from crlcheck.store import (
-    NOT_MODIFIED,
-    DocumentNotFoundError,
-    DocumentTooLargeError,
-    Fetched,
-    NotModified,
-)
+from crlcheck.cache import NOT_MODIFIED, Fetched, NotModified
+from crlcheck.errors import DocumentNotFoundError, DocumentTooLargeError, StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -175,7 +169,7 @@ class S3DocumentSource:
         self.max_bytes = max_bytes
 
     def fetch(self, key: str, etag: str | None) -> NotModified | Fetched:
-        """Read ``key`` unless it still has ``etag`` (see :class:`crlcheck.store.DocumentSource`).
+        """Read ``key`` unless it still has ``etag`` (see :class:`crlcheck.cache.DocumentSource`).
 
         Raises:
             DocumentNotFoundError: NoSuchKey, or AccessDenied.

@@ -1,0 +1,210 @@
+"""The API Gateway Lambda authorizer: a front door over :class:`crlcheck.service.Authorizer`.
+
+Per invocation: parse the event (REST REQUEST, HTTP API 1.0 or 2.0), let the service revalidate
+the documents and decide with the wall-clock time of this invocation, answer in the event's
+response format, and write one JSON log line with embedded metrics.
+
+:class:`AuthorizerHandler` is built from settings and a document source, so tests pass a fake
+source instead of patching globals. :func:`authorizer_from_environ` is what
+``lambdas/authorizer.py`` calls: it builds the handler from the environment on the first
+invocation and keeps it while the container is warm.
+
+Fail closed: any problem (bad event, unusable documents, bad settings, an unexpected exception)
+is a deny. No exception leaves a handler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from crlcheck.aws.events import (
+    EventKind,
+    parse_authorizer_event,
+    peek_event_kind,
+    peek_resource_arn,
+)
+from crlcheck.aws.logs import decision_record, error_record, write_line
+from crlcheck.aws.responses import decision_context, policy_response, simple_response
+from crlcheck.aws.settings import AuthorizerSettings, ResponseFormat
+from crlcheck.cache import DocumentSource, RevocationCache
+from crlcheck.decision import Decision
+from crlcheck.errors import EventError, Reason
+from crlcheck.serial import format_serial
+from crlcheck.service import Authorizer
+
+__all__ = ["AuthorizerHandler", "authorizer_from_environ"]
+
+Handler = Callable[[object, object], dict[str, Any]]
+
+
+def _respond(
+    decision: Decision,
+    *,
+    response_format: ResponseFormat,
+    kind: EventKind | None,
+    resource: str,
+) -> dict[str, Any]:
+    context = decision_context(decision)
+    if response_format == "simple" and kind is EventKind.HTTP_V2:
+        return simple_response(allow=decision.allowed, context=context)
+    principal = format_serial(decision.serial) if decision.serial is not None else "unknown"
+    return policy_response(
+        resource=resource, principal_id=principal, allow=decision.allowed, context=context
+    )
+
+
+def _lambda_fields(context: object, started: float) -> dict[str, object]:
+    return {
+        "lambda_request_id": getattr(context, "aws_request_id", None),
+        "duration_ms": round((time.monotonic() - started) * 1000, 3),
+    }
+
+
+def _deny_for_error(
+    event: object,
+    context: object,
+    exc: BaseException,
+    *,
+    now: datetime,
+    started: float,
+    response_format: ResponseFormat,
+) -> dict[str, Any]:
+    """The deny (and its log line) for an exception no other path handled."""
+    decision = Decision.deny(Reason.INTERNAL_ERROR, "internal error")
+    with contextlib.suppress(Exception):  # Logging must not turn a deny into a 500.
+        extra = error_record("authorizer error", exc, now=now)
+        extra.pop("time")
+        extra.pop("message")
+        extra.update(_lambda_fields(context, started))
+        write_line(decision_record(decision, now=now, extra=extra))
+    return _respond(
+        decision,
+        response_format=response_format,
+        kind=peek_event_kind(event),
+        resource=peek_resource_arn(event) or "*",
+    )
+
+
+class AuthorizerHandler:
+    """A Lambda authorizer handler: ``handler(event, context)`` returns the response.
+
+    Args:
+        service: Decides certificates (and owns the document cache).
+        response_format: ``"policy"``, or ``"simple"`` for HTTP API payload 2.0 events.
+        clock: The wall clock decisions are made at.
+    """
+
+    def __init__(
+        self,
+        service: Authorizer,
+        *,
+        response_format: ResponseFormat = "policy",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.service = service
+        self.response_format: ResponseFormat = response_format
+        self._clock = clock
+
+    @classmethod
+    def from_settings(
+        cls, settings: AuthorizerSettings, source: DocumentSource
+    ) -> AuthorizerHandler:
+        """Build the handler for ``settings``, reading documents from ``source``."""
+        cache = RevocationCache(
+            source, settings.document_keys, revalidate_seconds=settings.revalidate_seconds
+        )
+        service = Authorizer(cache, grace=settings.stale_grace)
+        return cls(service, response_format=settings.response_format)
+
+    def __call__(self, event: object, context: object) -> dict[str, Any]:
+        """Answer API Gateway with an allow or a deny. Never raises."""
+        now = self._clock()
+        started = time.monotonic()
+        try:
+            return self._authorize(event, context, now, started)
+        except Exception as exc:  # The one broad except: log it, and deny.
+            return _deny_for_error(
+                event,
+                context,
+                exc,
+                now=now,
+                started=started,
+                response_format=self.response_format,
+            )
+
+    def _authorize(
+        self, event: object, context: object, now: datetime, started: float
+    ) -> dict[str, Any]:
+        try:
+            request = parse_authorizer_event(event)
+        except EventError as exc:
+            decision = Decision.deny(exc.deny_reason, exc.message)
+            write_line(decision_record(decision, now=now, extra=_lambda_fields(context, started)))
+            return _respond(
+                decision,
+                response_format=self.response_format,
+                kind=peek_event_kind(event),
+                resource=peek_resource_arn(event) or "*",
+            )
+        verdict = self.service.check(request.client_cert_pem, now)
+        write_line(
+            decision_record(
+                verdict.decision,
+                now=now,
+                event=request,
+                report=verdict.report,
+                sets=verdict.sets,
+                extra=_lambda_fields(context, started),
+            )
+        )
+        return _respond(
+            verdict.decision,
+            response_format=self.response_format,
+            kind=request.kind,
+            resource=request.resource_arn,
+        )
+
+
+def authorizer_from_environ(
+    environ: Mapping[str, str] | None = None,
+    *,
+    make_source: Callable[[AuthorizerSettings], DocumentSource] | None = None,
+) -> Handler:
+    """The Lambda entry point: a handler built from the environment on its first call.
+
+    Settings are read, and the S3 client created, on the first invocation (not at import, so
+    a misconfiguration is a logged deny, not a failed cold start); the handler is then kept for
+    the life of the container. A build that fails denies and is tried again next time.
+
+    Args:
+        environ: The variables to read; ``os.environ`` by default.
+        make_source: Builds the document source from the settings; an S3 source by default.
+    """
+    built: list[AuthorizerHandler] = []
+
+    def handler(event: object, context: object) -> dict[str, Any]:
+        if not built:
+            now = datetime.now(UTC)
+            started = time.monotonic()
+            try:
+                settings = AuthorizerSettings.from_environ(environ)
+                source = (make_source or _s3_source)(settings)
+                built.append(AuthorizerHandler.from_settings(settings, source))
+            except Exception as exc:  # Bad settings deny (and say why in the log).
+                return _deny_for_error(
+                    event, context, exc, now=now, started=started, response_format="policy"
+                )
+        return built[0](event, context)
+
+    return handler
+
+
+def _s3_source(settings: AuthorizerSettings) -> DocumentSource:
+    # Imported here: boto3 costs ~0.2 s of import, paid only by a function that uses S3.
+    from crlcheck.aws.s3 import AUTHORIZER_CONFIG, S3DocumentSource, make_client
+
+    return S3DocumentSource(make_client(AUTHORIZER_CONFIG), settings.bucket)

@@ -1,0 +1,89 @@
+"""The authorize workflow every front door calls: refresh the documents, decide, explain.
+
+A front door (the API Gateway authorizer, a middleware, an HTTP decision endpoint, the CLI)
+translates its request into ``(certificate, now)`` and the :class:`Verdict` into its response
+and log line, and does nothing else: how documents are revalidated, how a decision is made,
+and how a decision is explained when documents could not be loaded live here, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+
+from crlcheck.cache import RefreshReport, RevocationCache
+from crlcheck.decision import Decision, decide
+from crlcheck.errors import Reason
+from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet
+
+__all__ = ["Authorizer", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of one :meth:`Authorizer.check`.
+
+    Attributes:
+        decision: The decision.
+        report: What the document refresh before it did.
+        sets: The revocation sets the decision was made against.
+    """
+
+    decision: Decision
+    report: RefreshReport
+    sets: tuple[RevocationSet, ...]
+
+
+class Authorizer:
+    """Decides client certificates against the documents of a :class:`RevocationCache`.
+
+    Args:
+        cache: The documents (revalidated before every decision, subject to its interval).
+        grace: How long past nextUpdate a CRL may still allow.
+        clock_skew: How far before thisUpdate a CRL may already be used.
+        monotonic: The monotonic clock the cache's revalidation interval is measured on
+            (``time.monotonic`` by default).
+    """
+
+    def __init__(
+        self,
+        cache: RevocationCache,
+        *,
+        grace: timedelta = timedelta(0),
+        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self.cache = cache
+        self.grace = grace
+        self.clock_skew = clock_skew
+        self._monotonic = monotonic
+
+    def check(self, certificate: x509.Certificate | bytes | str, now: datetime) -> Verdict:
+        """Refresh the documents, then decide ``certificate`` at ``now``.
+
+        Store and document failures never raise: a key that fails keeps its last good set, and
+        a certificate whose issuer has no usable set is denied. When the reason may be a
+        document that failed to load, the deny says ``store_unavailable`` and names the
+        unusable documents, not "unknown issuer".
+
+        Returns:
+            The decision, with the refresh report and the sets it was made against.
+        """
+        report = self.cache.refresh(
+            self._monotonic() if self._monotonic is not None else time.monotonic()
+        )
+        sets = self.cache.sets()
+        decision = decide(certificate, sets, now=now, grace=self.grace, clock_skew=self.clock_skew)
+        if decision.reason is Reason.NO_COVERING_CRL and report.unusable:
+            decision = dataclasses.replace(
+                decision,
+                reason=Reason.STORE_UNAVAILABLE,
+                message="no loaded CRL covers this issuer; unusable documents: "
+                + ", ".join(report.unusable),
+            )
+        return Verdict(decision, report, sets)

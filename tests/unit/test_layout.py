@@ -1,0 +1,66 @@
+"""The layout's promises: the core never imports the AWS package, nor boto3; the README runs."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "crlcheck"
+ADAPTERS = {"cli.py", "__main__.py"}  # Adapters outside crlcheck/aws that do I/O.
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+CORE = sorted(
+    p
+    for p in PACKAGE.rglob("*.py")
+    if "aws" not in p.relative_to(PACKAGE).parts and p.name not in ADAPTERS
+)
+
+
+@pytest.mark.parametrize("path", CORE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_core_modules_import_nothing_from_the_aws_package_nor_boto(path: Path) -> None:
+    for name in _imports(path):
+        assert not name.startswith(("crlcheck.aws", "boto3", "botocore")), (path, name)
+        assert name not in ("os", "boto3"), f"{path.name} imports {name}: the core does no I/O"
+
+
+def test_import_crlcheck_does_not_import_boto3() -> None:
+    code = (
+        "import sys, crlcheck, crlcheck.cli; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')); "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+def test_the_readme_library_snippet_runs_on_the_bundled_examples() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Library") :]
+    snippet = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert snippet is not None
+    result = subprocess.run(
+        [sys.executable, "-c", snippet.group(1)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "revoked"]
