@@ -231,20 +231,15 @@ def _decide(
         )
     latest = max(covering, key=lambda s: s.info.this_update).info
     if all(state is Validity.NOT_YET_VALID for state in states):
-        return Decision(
-            allowed=False,
-            reason=Reason.CRL_NOT_YET_VALID,
-            message=f"the covering CRL is not valid until {format_utc(latest.this_update)}",
-            serial=serial,
-            issuer=issuer,
-            crl_number=latest.crl_number,
-            this_update=latest.this_update,
-            next_update=latest.next_update,
-        )
+        reason = Reason.CRL_NOT_YET_VALID
+        message = f"the covering CRL is not valid until {format_utc(latest.this_update)}"
+    else:
+        reason = Reason.CRL_STALE
+        message = f"the covering CRL is stale since {format_utc(latest.next_update)}"
     return Decision(
         allowed=False,
-        reason=Reason.CRL_STALE,
-        message=f"the covering CRL is stale since {format_utc(latest.next_update)}",
+        reason=reason,
+        message=message,
         serial=serial,
         issuer=issuer,
         crl_number=latest.crl_number,

@@ -34,8 +34,8 @@ from crlcheck._time import format_utc
 from crlcheck.aws.events import AuthorizerEvent
 from crlcheck.cache import RefreshReport
 from crlcheck.decision import Decision
+from crlcheck.errors import Reason
 from crlcheck.revset import RevocationSet
-from crlcheck.serial import format_serial
 
 __all__ = [
     "NAMESPACE",
@@ -148,19 +148,14 @@ def decision_record(
     """
     failures = report.failures if report is not None else ()
     store_errors = sum(1 for f in failures if f.stage == "fetch")
-    severe = decision.reason.value in ("store_unavailable", "internal_error")
+    severe = decision.reason in (Reason.STORE_UNAVAILABLE, Reason.INTERNAL_ERROR)
+    view = decision.to_dict()
+    view["detail"] = view.pop("message")
     record: dict[str, Any] = {
         "level": "ERROR" if severe else "INFO",
         "message": "decision",
         "time": _iso(now),
-        "allowed": decision.allowed,
-        "reason": decision.reason.value,
-        "detail": decision.message,
-        "serial": format_serial(decision.serial) if decision.serial is not None else None,
-        "issuer": decision.issuer,
-        "crl_number": str(decision.crl_number) if decision.crl_number is not None else None,
-        "revocation_date": _iso(decision.revocation_date),
-        "revocation_reason": decision.revocation_reason,
+        **view,
     }
     if event is not None:
         record.update(
