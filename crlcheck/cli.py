@@ -37,6 +37,7 @@ from crlcheck.codec import dump_document, load_document, sniff
 from crlcheck.crl import load_crl, verify_crl
 from crlcheck.decision import decide
 from crlcheck.errors import CacheFormatError, CertificateParseError, CRLCheckError, CRLError
+from crlcheck.publish import check_publication, read_published
 from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, validity_at
 
 __all__ = ["main"]
@@ -115,6 +116,12 @@ def _build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_CLOCK_SKEW.total_seconds(),
         metavar="SECONDS",
         help="how far in the future thisUpdate may be (default: %(default)s)",
+    )
+    pre.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing OUT even if it is another CA key's or scope's document, a "
+        "newer CRL's, or unreadable (default: refuse, as the preprocessor Lambda does)",
     )
     pre.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
@@ -212,6 +219,13 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     progress.say(f"loaded CRL: {len(data) / 1e6:.1f} MB, {len(crl.crl):,} entries")
     progress.say("verifying signature and extracting entries")
     revset = verify_crl(crl, signers, now=now, clock_skew=timedelta(seconds=args.clock_skew))
+    # An existing document is replaced only under the preprocessor's publication rule: same
+    # identity, newer CRL (crlcheck.publish); the same CRL again writes nothing.
+    if out is not None and out.exists() and not args.force:
+        action = check_publication(read_published(_read(str(out), "document")), revset.info)
+        if action == "unchanged":
+            print(f"crlcheck: {out} already holds this CRL (unchanged)", file=sys.stderr)
+            return EXIT_OK
     document = dump_document(revset, generated_at=now)
     progress.say(f"writing {len(document) / 1e6:.1f} MB document")
     if out is None:

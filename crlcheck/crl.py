@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
@@ -442,6 +442,11 @@ def verify_crl(
         issuer_key_id=crl.authority_key_id,
         signer_subject=signer.subject.rfc4514_string(),
         signer_sha256=signer.fingerprint(_SHA256()).hex(),
+        signer_key_sha256=hashlib.sha256(
+            signer.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        ).hexdigest(),
         crl_number=crl.crl_number,
         this_update=crl.this_update,
         next_update=next_update,

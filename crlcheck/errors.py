@@ -35,11 +35,16 @@ __all__ = [
     "CacheFormatError",
     "CertificateParseError",
     "DeltaCRLError",
+    "DocumentIdentityError",
     "DocumentNotFoundError",
     "DocumentTooLargeError",
+    "DocumentVersionError",
     "EventError",
     "IndirectCRLError",
     "PartialCRLError",
+    "PublicationError",
+    "PublishedDocumentInvalidError",
+    "PublishedDocumentVersionError",
     "Reason",
     "RecordsRefusedError",
     "SettingsError",
@@ -339,3 +344,60 @@ class RecordsRefusedError(CRLCheckError):
     def __init__(self, message: str, *, refusals: tuple[tuple[str, str], ...]) -> None:
         super().__init__(message)
         self.refusals = refusals
+
+
+class PublicationError(CRLError):
+    """The verified CRL may not replace the published document; the document stays as it is.
+
+    The way out is the operator's: delete the published document on purpose, then upload the
+    CRL again (docs/SERVERLESS.md, "Publication identity").
+    """
+
+    reason = "publication_refused"
+
+
+class DocumentIdentityError(PublicationError):
+    """The published document belongs to another CA key or scope than the offered CRL.
+
+    A document's identity is its CRL issuer name, the key that signed the CRL, and the CRL's
+    scope (issuingDistributionPoint names, onlyContainsUserCerts). Numbers and dates of CRLs
+    of different identities are not comparable, so a CRL never replaces another identity's
+    document: that would let a misplaced or replayed upload erase a CA's revocations.
+
+    Attributes:
+        published: The published document's identity, as text.
+        offered: The offered CRL's identity, as text.
+    """
+
+    reason = "document_identity_mismatch"
+
+    def __init__(self, message: str, *, published: str, offered: str) -> None:
+        super().__init__(message)
+        self.published = published
+        self.offered = offered
+
+
+class PublishedDocumentInvalidError(PublicationError):
+    """The published document cannot be read, so nothing says the CRL may replace it."""
+
+    reason = "published_document_invalid"
+
+
+class PublishedDocumentVersionError(PublishedDocumentInvalidError):
+    """The published document has a format version this crlcheck does not read (a newer one)."""
+
+    reason = "published_document_unsupported_version"
+
+
+class DocumentVersionError(CacheFormatError):
+    """A document of a format version this crlcheck does not read.
+
+    Attributes:
+        version: The document's version.
+    """
+
+    reason = "document_version_unsupported"
+
+    def __init__(self, message: str, *, version: int) -> None:
+        super().__init__(message)
+        self.version = version

@@ -17,20 +17,81 @@ from cryptography import x509
 
 from crlcheck.codec import dump_document, load_document
 from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_crl, verify_crl
-from crlcheck.errors import CacheFormatError, CRLRollbackError, EventError
+from crlcheck.errors import (
+    CacheFormatError,
+    CRLRollbackError,
+    DocumentIdentityError,
+    DocumentVersionError,
+    EventError,
+    PublishedDocumentInvalidError,
+    PublishedDocumentVersionError,
+)
 from crlcheck.revset import CRLInfo, RevocationSet
 
 __all__ = [
     "DOCUMENT_SUFFIX",
+    "DocumentIdentity",
     "Publication",
     "PublicationAction",
     "check_publication",
     "document_key",
     "plan_publication",
+    "read_published",
 ]
 
 
 PublicationAction = Literal["publish", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentIdentity:
+    """What makes two documents "the same CA's CRL": only such CRLs may replace each other.
+
+    Attributes:
+        issuer_der: The CRL issuer name (DER).
+        key: ``"key:<sha256 of the signer's SubjectPublicKeyInfo>"``; for documents written
+            before crlcheck recorded the key, ``"cert:<signer certificate fingerprint>"``.
+        distribution_points: The issuingDistributionPoint names, sorted (empty: full scope).
+        only_user_certs: IDP onlyContainsUserCerts.
+    """
+
+    issuer_der: bytes
+    key: str
+    distribution_points: tuple[str, ...]
+    only_user_certs: bool
+
+    @classmethod
+    def of(cls, info: CRLInfo) -> DocumentIdentity:
+        """The identity of the CRL ``info`` describes."""
+        key = (
+            f"key:{info.signer_key_sha256}"
+            if info.signer_key_sha256 is not None
+            else f"cert:{info.signer_sha256}"
+        )
+        return cls(
+            info.issuer_der, key, tuple(sorted(info.distribution_points)), info.only_user_certs
+        )
+
+    def describe(self, info: CRLInfo) -> str:
+        """One line for people: issuer, key digest prefix, scope."""
+        scope = ", ".join(self.distribution_points) or "full"
+        if self.only_user_certs:
+            scope += ", end-entity certificates only"
+        return f"issuer {info.issuer!r}, signer {self.key[:20]}..., scope {scope}"
+
+
+def _same_identity(published: CRLInfo, offered: CRLInfo) -> bool:
+    old, new = DocumentIdentity.of(published), DocumentIdentity.of(offered)
+    if old.key.startswith("cert:"):
+        # A document from before keys were recorded: the same signer certificate proves the
+        # same key; another certificate may be a renewal, but nothing here can tell.
+        new = DocumentIdentity(
+            new.issuer_der,
+            f"cert:{offered.signer_sha256}",
+            new.distribution_points,
+            new.only_user_certs,
+        )
+    return old == new
 
 
 def check_publication(published: CRLInfo | None, offered: CRLInfo) -> PublicationAction:
@@ -39,8 +100,10 @@ def check_publication(published: CRLInfo | None, offered: CRLInfo) -> Publicatio
     The rules keep a good document from being replaced by a worse one and make redelivered
     events harmless:
 
-    * nothing published (or a document of another issuer: its numbers are not comparable) →
-      ``"publish"``;
+    * nothing published → ``"publish"``;
+    * a document of another identity (:class:`DocumentIdentity`: issuer name, signing key,
+      scope) is never replaced: CRL numbers are only ordered within one issuer and scope (RFC
+      5280 §5.2.3), so a misplaced, replayed or mistaken upload would erase a CA's revocations;
     * both CRLs have a cRLNumber (RFC 5280 §5.2.3: monotonically increasing per issuer and
       scope): a lower number is a rollback; an equal number is the same CRL only if the source
       bytes are identical (``"unchanged"``), otherwise the CA issued two different CRLs under
@@ -55,11 +118,29 @@ def check_publication(published: CRLInfo | None, offered: CRLInfo) -> Publicatio
         ``"publish"`` or ``"unchanged"`` (the same CRL is already published).
 
     Raises:
+        DocumentIdentityError: The published document is of another identity.
         CRLRollbackError: The offered CRL is older than the published one, or claims its
             number/time with different content.
     """
-    if published is None or published.issuer_der != offered.issuer_der:
+    if published is None:
         return "publish"
+    if not _same_identity(published, offered):
+        old, new = DocumentIdentity.of(published), DocumentIdentity.of(offered)
+        if old.issuer_der != new.issuer_der:
+            what = "another CRL issuer"
+        elif old.distribution_points != new.distribution_points or (
+            old.only_user_certs != new.only_user_certs
+        ):
+            what = "another scope (issuingDistributionPoint)"
+        else:
+            what = "another signing key"
+        raise DocumentIdentityError(
+            f"the published document is of {what} ({old.describe(published)}) than this CRL "
+            f"({new.describe(offered)}); keeping it. If the replacement is intended (a re-keyed "
+            "CA, a moved CRL), delete the published document first",
+            published=old.describe(published),
+            offered=new.describe(offered),
+        )
     if published.crl_number is not None and offered.crl_number is not None:
         what = "CRL number"
         order = _compare(offered.crl_number, published.crl_number)
@@ -124,16 +205,13 @@ class Publication:
             published: a redelivered event; write nothing).
         revset: The verified revocation set.
         document: The document to write (empty when ``action`` is ``"unchanged"``).
-        published: Metadata of the document that was published before, if any was readable.
-        replaced_invalid: True when a published document existed but did not load (it is
-            replaced: any verified CRL is better than a corrupt document).
+        published: Metadata of the document that was published before, if any.
     """
 
     action: PublicationAction
     revset: RevocationSet
     document: bytes
     published: CRLInfo | None
-    replaced_invalid: bool = False
 
 
 def plan_publication(
@@ -157,17 +235,37 @@ def plan_publication(
         The plan, with the document to write when ``action`` is ``"publish"``.
 
     Raises:
-        CRLError: The CRL is refused (malformed, bad signature, stale, unsupported...), or
-            :class:`CRLRollbackError` when it is older than the published one.
+        CRLError: The CRL is refused (malformed, bad signature, stale, unsupported...);
+            :class:`CRLRollbackError` when it is older than the published one;
+            :class:`DocumentIdentityError` when the published document is of another identity;
+            :class:`PublishedDocumentInvalidError` (or its ``...VersionError``) when the
+            published document cannot be read.
     """
     revset = verify_crl(load_crl(crl_data), signers, now=now, clock_skew=clock_skew)
-    published_info: CRLInfo | None = None
-    invalid = False
-    if published is not None:
-        try:
-            published_info = load_document(published, check_order="lazy").info
-        except CacheFormatError:
-            invalid = True
+    published_info = read_published(published) if published is not None else None
     action = check_publication(published_info, revset.info)
     document = dump_document(revset, generated_at=now) if action == "publish" else b""
-    return Publication(action, revset, document, published_info, invalid)
+    return Publication(action, revset, document, published_info)
+
+
+def read_published(document: bytes) -> CRLInfo:
+    """The metadata of the published document, for :func:`check_publication`.
+
+    Raises:
+        PublishedDocumentVersionError: It is of a version this crlcheck does not read.
+        PublishedDocumentInvalidError: It cannot be read at all.
+    """
+    try:
+        return load_document(document, check_order="lazy").info
+    except DocumentVersionError as exc:
+        raise PublishedDocumentVersionError(
+            f"the published document is of a version this crlcheck does not read "
+            f"({exc.message}); keeping it. Upgrade crlcheck, or delete the document first "
+            "if the replacement is intended"
+        ) from exc
+    except CacheFormatError as exc:
+        raise PublishedDocumentInvalidError(
+            f"the published document cannot be read ({exc.message}), so nothing shows that "
+            "this CRL may replace it; keeping it. If the replacement is intended, delete the "
+            "document first"
+        ) from exc

@@ -158,6 +158,8 @@ class CRLInfo:
         distribution_points: The issuingDistributionPoint fullName values; empty when the CRL is
             not scoped to distribution points (it then covers every certificate of the issuer).
         only_user_certs: True when the IDP says the CRL covers end-entity certificates only.
+        signer_key_sha256: SHA-256 of the signer's SubjectPublicKeyInfo DER, lowercase hex (None
+            for documents written before crlcheck recorded it).
     """
 
     issuer: str
@@ -172,6 +174,7 @@ class CRLInfo:
     signature_algorithm: str
     distribution_points: tuple[str, ...] = ()
     only_user_certs: bool = False
+    signer_key_sha256: str | None = None
 
     def validity(
         self,

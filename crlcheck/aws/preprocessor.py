@@ -195,7 +195,6 @@ class PreprocessorHandler:
             "this_update": _iso(info.this_update),
             "next_update": _iso(info.next_update),
             "entries": len(plan.revset),
-            "replaced_invalid_document": plan.replaced_invalid,
         }
         if plan.action == "publish":
             fields["document_etag"] = write_document(

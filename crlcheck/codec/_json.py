@@ -21,7 +21,7 @@ import orjson
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
-from crlcheck.errors import CacheFormatError
+from crlcheck.errors import CacheFormatError, DocumentVersionError
 from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "dump", "load"]
@@ -65,7 +65,11 @@ def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> byte
             "der_sha256": hashlib.sha256(info.issuer_der).hexdigest(),
             "key_id": info.issuer_key_id.hex() if info.issuer_key_id is not None else None,
         },
-        "signer": {"subject": info.signer_subject, "sha256": info.signer_sha256},
+        "signer": {
+            "subject": info.signer_subject,
+            "sha256": info.signer_sha256,
+            "key_sha256": info.signer_key_sha256,
+        },
         "crl": {
             "number": str(info.crl_number) if info.crl_number is not None else None,
             "this_update": format_utc(info.this_update),
@@ -165,8 +169,9 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
         raise CacheFormatError("not a crlcheck revocation-set document")
     version = _field(doc, "version", int, "")
     if version != FORMAT_VERSION:
-        raise CacheFormatError(
-            f"unsupported document version {version} (this crlcheck reads {FORMAT_VERSION})"
+        raise DocumentVersionError(
+            f"unsupported document version {version} (this crlcheck reads {FORMAT_VERSION})",
+            version=version,
         )
     issuer = _section(doc, "issuer")
     signer = _section(doc, "signer")
@@ -193,6 +198,7 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
         issuer_key_id=_hex(key_id_text, "issuer.key_id") if key_id_text is not None else None,
         signer_subject=_field(signer, "subject", str, "signer."),
         signer_sha256=_hex(_field(signer, "sha256", str, "signer."), "signer.sha256", 32).hex(),
+        signer_key_sha256=_signer_key(signer),
         crl_number=crl_number,
         this_update=_time(_field(crl, "this_update", str, "crl."), "crl.this_update"),
         next_update=_time(_field(crl, "next_update", str, "crl."), "crl.next_update"),
@@ -261,3 +267,10 @@ def details_loader(text: str, sha256: bytes) -> Callable[[], bytes | None]:
         return details if hashlib.sha256(details).digest() == sha256 else None
 
     return load
+
+
+def _signer_key(signer: dict[str, Any]) -> str | None:
+    """``signer.key_sha256``: written since crlcheck 0.2; documents from before lack it."""
+    if signer.get("key_sha256") is None:
+        return None
+    return _hex(_field(signer, "key_sha256", str, "signer."), "signer.key_sha256", 32).hex()

@@ -23,7 +23,13 @@ from crlcheck import (
     verify_crl,
 )
 from crlcheck.cache import NOT_MODIFIED, Fetched, NotModified, RevocationCache
-from crlcheck.errors import DocumentNotFoundError, EventError
+from crlcheck.errors import (
+    DocumentIdentityError,
+    DocumentNotFoundError,
+    EventError,
+    PublishedDocumentInvalidError,
+    PublishedDocumentVersionError,
+)
 from crlcheck.publish import check_publication, document_key, plan_publication
 from tests.pki import CA, NEXT, NOW, T0
 from tests.serverless import make_document
@@ -363,8 +369,32 @@ def test_newer_number_or_nothing_published_publishes(info: CRLInfo) -> None:
     assert check_publication(big, _with(info, crl_number=2**159 + 1)) == "publish"
 
 
-def test_other_issuer_publishes(info: CRLInfo) -> None:
-    assert check_publication(info, _with(info, issuer_der=b"other", crl_number=1)) == "publish"
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        ({"issuer_der": b"other"}, "another CRL issuer"),
+        ({"signer_key_sha256": "ab" * 32}, "another signing key"),
+        ({"distribution_points": ("URI:http://crl.example/p1.crl",)}, "another scope"),
+        ({"only_user_certs": True}, "another scope"),
+    ],
+)
+def test_another_identity_is_never_replaced(
+    info: CRLInfo, change: dict[str, object], what: str
+) -> None:
+    # Whatever its number: numbers of different issuers, keys or scopes are not comparable.
+    for number in (1, 10**6):
+        with pytest.raises(DocumentIdentityError, match=what) as caught:
+            check_publication(info, _with(info, crl_number=number, **change))
+        assert caught.value.reason == "document_identity_mismatch"
+        assert "delete the published document" in caught.value.message
+
+
+def test_a_document_without_a_recorded_key_compares_signer_certificates(info: CRLInfo) -> None:
+    old = _with(info, signer_key_sha256=None)
+    newer = _with(info, crl_number=6, source_sha256="1" * 64)
+    assert check_publication(old, newer) == "publish"  # Same signer certificate.
+    with pytest.raises(DocumentIdentityError, match="another signing key"):
+        check_publication(old, _with(newer, signer_sha256="cd" * 32))
 
 
 def test_without_numbers_this_update_decides(info: CRLInfo) -> None:
@@ -423,11 +453,24 @@ def test_plan_publication(ca: CA) -> None:
         plan_publication(crl1, [ca.cert], now=NOW, published=second.document)
 
 
-def test_plan_publication_replaces_a_corrupt_document(ca: CA) -> None:
-    plan = plan_publication(ca.make_crl(number=1), [ca.cert], now=NOW, published=b"{garbage")
-    assert plan.action == "publish"
-    assert plan.replaced_invalid
-    assert plan.published is None
+@pytest.mark.parametrize(
+    ("published", "error", "reason"),
+    [
+        (b"{garbage", PublishedDocumentInvalidError, "published_document_invalid"),
+        (b"\x00\x01", PublishedDocumentInvalidError, "published_document_invalid"),
+        (
+            b'{"format":"crlcheck.revocation-set","version":2}',
+            PublishedDocumentVersionError,
+            "published_document_unsupported_version",
+        ),
+    ],
+)
+def test_plan_publication_keeps_a_document_it_cannot_read(
+    ca: CA, published: bytes, error: type[Exception], reason: str
+) -> None:
+    with pytest.raises(error, match=r"delete the document first") as caught:
+        plan_publication(ca.make_crl(number=1), [ca.cert], now=NOW, published=published)
+    assert getattr(caught.value, "reason", None) == reason
 
 
 @pytest.mark.parametrize(

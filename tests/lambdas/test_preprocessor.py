@@ -225,15 +225,18 @@ def test_the_event_version_is_processed_not_the_latest(
     assert load_document(document(s3)[0]).info.crl_number == 1
 
 
-def test_corrupt_published_document_is_replaced(
+def test_corrupt_published_document_is_kept_and_the_record_refused(
     preprocessor: Lambda, s3: S3Client, ca: CA, capsys: pytest.CaptureFixture[str]
 ) -> None:
     upload_truststore(s3, ca)
     s3.put_object(Bucket=BUCKET, Key=DOC_KEY, Body=b"{corrupt")
     version = upload_crl(s3, CRL_KEY, fresh_crl(ca, number=1))
-    preprocessor.handler(event_for((CRL_KEY, version)), Context())
-    assert load_document(document(s3)[0]).info.crl_number == 1
-    assert log_lines(capsys)[0]["replaced_invalid_document"] is True
+    with pytest.raises(RecordsRefusedError, match="published_document_invalid"):
+        preprocessor.handler(event_for((CRL_KEY, version)), Context())
+    assert document(s3)[0] == b"{corrupt"
+    (line,) = log_lines(capsys)
+    assert line["reason"] == "published_document_invalid"
+    assert "delete the document first" in line["detail"]
 
 
 def test_every_record_is_handled_with_url_decoded_keys(
