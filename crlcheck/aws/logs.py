@@ -68,6 +68,18 @@ def _clean(value: object) -> object:
         return sanitize(value, _MAX_STRING)
     if value is None or kind is int or kind is bool or kind is float or kind is _Constant:
         return value
+    if kind is dict:
+        clean: dict[str, object] = {}
+        for key, item in value.items():  # type: ignore[attr-defined]
+            # Most keys and values are short printable ASCII, which sanitize returns as they
+            # are: test that here and save the calls (a record has ~60 strings).
+            if not (type(key) is str and len(key) <= 128 and key.isascii() and key.isprintable()):
+                key = sanitize(key, 128)
+            if type(item) is str and len(item) <= _MAX_STRING and item.isascii():
+                clean[key] = item if item.isprintable() else sanitize(item, _MAX_STRING)
+            else:
+                clean[key] = _clean(item)
+        return clean
     if isinstance(value, Mapping):
         return {sanitize(k, 128): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
