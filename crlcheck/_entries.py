@@ -46,6 +46,7 @@ _REASON_ONLY = bytes.fromhex("300c300a0603551d1504030a01")
 
 # Reason codes allowed in a complete CRL: 7 is unassigned, 8 (removeFromCRL) is delta-only.
 _COMPLETE_CRL_REASONS = frozenset({0, 1, 2, 3, 4, 5, 6, 9, 10})
+_DELTA_CRL_REASONS = _COMPLETE_CRL_REASONS | {8}  # RFC 5280 §5.3.1.
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -199,8 +200,13 @@ def walk_entries(
     end: int,
     progress: ProgressCallback | None,
     expected: int | None = None,
+    *,
+    delta: bool = False,
 ) -> tuple[int, bytes, bytes]:
     """Walk revokedCertificates; return (width, sorted unique keys blob, details blob).
+
+    ``delta`` allows removeFromCRL (reason 8), which only a delta CRL may hold; such entries
+    take the slow path (the fast paths' patterns do not match reason 8).
 
     ``cryptography`` has already validated every entry's DER (it parses eagerly) when this runs
     on a loaded CRL. The fast paths extract all entries with one ``split`` in the regex engine's
@@ -256,7 +262,7 @@ def walk_entries(
         ]
         del parts, serials
         return _sort_unique(records, width, unique=unique)
-    return walk_entries_slowly(der, start, end, progress, expected)
+    return walk_entries_slowly(der, start, end, progress, expected, delta=delta)
 
 
 def walk_entries_slowly(
@@ -265,13 +271,16 @@ def walk_entries_slowly(
     end: int,
     progress: ProgressCallback | None,
     expected: int | None = None,
+    *,
+    delta: bool = False,
 ) -> tuple[int, bytes, bytes]:
     """:func:`walk_entries` without the fast paths: each entry parsed in Python.
 
     :func:`walk_entries` comes here for any entry the fast paths do not know; tests call it
     directly to compare the two.
     """
-    serials, details = _parse_entries(der, start, end, progress)
+    reasons = _DELTA_CRL_REASONS if delta else _COMPLETE_CRL_REASONS
+    serials, details = _parse_entries(der, start, end, progress, reasons)
     if expected is not None and len(serials) != expected:
         raise CRLParseError(f"found {len(serials)} revoked entries, the CRL lists {expected}")
     if not serials:
@@ -321,7 +330,11 @@ def _columns(blob: bytes, width: int, stride: int) -> tuple[bytes, bytes]:
 
 
 def _parse_entries(
-    der: bytes, start: int, end: int, progress: ProgressCallback | None
+    der: bytes,
+    start: int,
+    end: int,
+    progress: ProgressCallback | None,
+    reasons: frozenset[int] = _COMPLETE_CRL_REASONS,
 ) -> tuple[list[bytes], list[bytes]]:
     """Parse each entry in Python; return (serial contents, detail records) in CRL order."""
     serials: list[bytes] = []
@@ -374,13 +387,13 @@ def _parse_entries(
                 reason = no_reason
             elif ce - j == 14 and der[j : j + 13] == _REASON_ONLY:
                 code = der[j + 13]
-                if code not in _COMPLETE_CRL_REASONS:
+                if code not in reasons:
                     raise _bad_reason(code, j)
                 reason = reason_bytes[code]
             elif j > ce:
                 raise _der.DERError(f"revoked entry at offset {pos} overruns itself")
             else:
-                reason = reason_bytes[_entry_extensions(der, j, ce)]
+                reason = reason_bytes[_entry_extensions(der, j, ce, reasons)]
             add_serial(s)
             add_detail(date + reason)
             pos = ce
@@ -403,7 +416,7 @@ def _bad_reason(code: int, offset: int) -> CRLParseError:
     return CRLParseError(f"invalid CRLReason code {code} at offset {offset}")
 
 
-def _entry_extensions(der: bytes, pos: int, end: int) -> int:
+def _entry_extensions(der: bytes, pos: int, end: int, reasons: frozenset[int]) -> int:
     """Parse a crlEntryExtensions field; return the reason code (NO_REASON when absent)."""
     seq = _der.read_tlv(der, pos, end)
     if seq.tag != _der.TAG_SEQUENCE or seq.end != end:
@@ -443,7 +456,7 @@ def _entry_extensions(der: bytes, pos: int, end: int) -> int:
             ):
                 raise _der.DERError(f"bad reasonCode at offset {value.start}")
             reason = der[inner.content_start]
-            if reason not in _COMPLETE_CRL_REASONS:
+            if reason not in reasons:
                 raise _bad_reason(reason, value.start)
         elif critical and oid not in _UNDERSTOOD_ENTRY_EXTENSIONS:
             dotted = _oid_text(oid)

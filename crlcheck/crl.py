@@ -334,14 +334,30 @@ def _select_signer(crl: CRL, signers: Iterable[x509.Certificate]) -> x509.Certif
     )
 
 
-def _check_extensions(crl: CRL) -> tuple[tuple[str, ...], bool]:
-    """Apply the CRL extension rules; return the IDP distribution point names and flags."""
+def _check_extensions(crl: CRL, *, allow_delta: bool) -> tuple[tuple[str, ...], bool, int | None]:
+    """Apply the CRL extension rules; return the IDP names and flag, and the BaseCRLNumber."""
     points: tuple[str, ...] = ()
     only_user = False
+    delta_base: int | None = None
     for ext in crl.crl.extensions:
         oid = ext.oid
         if oid == ExtensionOID.DELTA_CRL_INDICATOR:
-            raise DeltaCRLError("this is a delta CRL (deltaCRLIndicator); a complete CRL is needed")
+            if not allow_delta:
+                raise DeltaCRLError(
+                    "this is a delta CRL (deltaCRLIndicator); a complete CRL is needed"
+                )
+            indicator = ext.value
+            assert isinstance(indicator, x509.DeltaCRLIndicator)  # noqa: S101 (type narrowing)
+            delta_base = indicator.crl_number
+            # RFC 5280 §5.2.4: a delta CRL MUST carry cRLNumber (to order it after its base).
+            if crl.crl_number is None:
+                raise CRLParseError("a delta CRL must have a cRLNumber (RFC 5280 §5.2.4)")
+            if delta_base >= crl.crl_number:
+                raise CRLParseError(
+                    f"the delta CRL's BaseCRLNumber {delta_base} is not below its own "
+                    f"cRLNumber {crl.crl_number}"
+                )
+            continue
         if oid == ExtensionOID.ISSUING_DISTRIBUTION_POINT:
             idp = ext.value
             assert isinstance(idp, x509.IssuingDistributionPoint)  # noqa: S101 (type narrowing)
@@ -362,7 +378,7 @@ def _check_extensions(crl: CRL) -> tuple[tuple[str, ...], bool]:
                 oid=oid.dotted_string,
                 entry=False,
             )
-    return points, only_user
+    return points, only_user, delta_base
 
 
 def _check_times(crl: CRL, now: datetime, clock_skew: timedelta) -> datetime:
@@ -399,6 +415,7 @@ def verify_crl(
     now: datetime,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     progress: ProgressCallback | None = None,
+    allow_delta: bool = False,
 ) -> RevocationSet:
     """Verify a loaded CRL and return its revocation set.
 
@@ -411,6 +428,8 @@ def verify_crl(
         now: The evaluation time (aware datetime).
         clock_skew: How far in the future thisUpdate may be.
         progress: Called as ``progress(done_bytes, total_bytes)`` while walking entries.
+        allow_delta: Accept a delta CRL (RFC 5280 §5.2.4); its set has ``info.delta_base`` set,
+            and :func:`crlcheck.decide` only ever uses it together with a complete CRL.
 
     Returns:
         The verified revocation set.
@@ -419,7 +438,8 @@ def verify_crl(
         CRLIssuerMismatchError: No signer has the CRL issuer's name.
         CRLSignatureError: The signature does not verify.
         CRLSignerError: The signer's keyUsage lacks cRLSign.
-        DeltaCRLError, IndirectCRLError, PartialCRLError, UnsupportedCRLExtensionError: The
+        DeltaCRLError: A delta CRL, unless ``allow_delta``.
+        IndirectCRLError, PartialCRLError, UnsupportedCRLExtensionError: The
             CRL uses features that prevent trusting it as a complete CRL.
         CRLStaleError, CRLNotYetValidError: ``now`` is outside its validity window.
         CRLParseError: An entry is malformed.
@@ -431,10 +451,15 @@ def verify_crl(
     if isinstance(signers, bytes | str):
         signers = load_certificates(signers)
     signer = _select_signer(crl, signers)
-    points, only_user = _check_extensions(crl)
+    points, only_user, delta_base = _check_extensions(crl, allow_delta=allow_delta)
     next_update = _check_times(crl, now, clock_skew)
     width, keys, details = walk_entries(
-        crl.der, crl._revoked_start, crl._revoked_end, progress, len(crl.crl)
+        crl.der,
+        crl._revoked_start,
+        crl._revoked_end,
+        progress,
+        len(crl.crl),
+        delta=delta_base is not None,
     )
     info = CRLInfo(
         issuer=crl.issuer.rfc4514_string(),
@@ -454,6 +479,7 @@ def verify_crl(
         signature_algorithm=_algorithm_name(crl.crl),
         distribution_points=points,
         only_user_certs=only_user,
+        delta_base=delta_base,
     )
     return RevocationSet(info, width, keys, details, ordered=True)
 

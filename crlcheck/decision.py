@@ -30,7 +30,7 @@ from cryptography import x509
 from crlcheck._time import format_utc
 from crlcheck.certificate import as_bytes, load_certificate, read_certificate, read_serial
 from crlcheck.errors import CertificateParseError, CRLCheckError, Reason
-from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, Validity
+from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, RevokedEntry, Validity
 from crlcheck.serial import format_serial
 
 __all__ = ["Decision", "Reason", "decide"]
@@ -51,6 +51,8 @@ class Decision:
         revocation_reason: The CRLReason name (reason ``REVOKED`` only), if the CRL gives one.
         next_update: The deciding CRL's nextUpdate, when a CRL decided.
         this_update: The deciding CRL's thisUpdate, when a CRL decided.
+        delta_crl_number: The CRL number of the delta CRL that decided (a revocation it lists)
+            or took part (it completes the allowing CRL, or released a hold), if any.
     """
 
     allowed: bool
@@ -63,6 +65,7 @@ class Decision:
     revocation_reason: str | None = None
     next_update: datetime | None = None
     this_update: datetime | None = None
+    delta_crl_number: int | None = None
 
     @classmethod
     def deny(cls, reason: Reason, message: str) -> Decision:
@@ -86,6 +89,9 @@ class Decision:
             "revocation_reason": self.revocation_reason,
             "this_update": _utc(self.this_update),
             "next_update": _utc(self.next_update),
+            "delta_crl_number": (
+                str(self.delta_crl_number) if self.delta_crl_number is not None else None
+            ),
         }
 
 
@@ -170,6 +176,28 @@ def decide(
         )
 
 
+def _lookup(revset: RevocationSet, serial: int) -> RevokedEntry | None:
+    """``revset.lookup``; a lazily loaded document found corrupt raises an error that says so."""
+    try:
+        return revset.lookup(serial)
+    except CRLCheckError as exc:  # See crlcheck.revset: lazy order checks.
+        raise _UnusableDocumentError(revset, exc) from exc
+
+
+class _UnusableDocumentError(Exception):
+    def __init__(self, revset: RevocationSet, error: CRLCheckError) -> None:
+        super().__init__(error.message)
+        self.revset = revset
+        self.error = error
+
+
+def _applies(delta: RevocationSet, base: RevocationSet) -> bool:
+    """RFC 5280 §5.2.4: a delta completes a base whose number is at least its BaseCRLNumber."""
+    number, base_number = base.info.crl_number, delta.info.delta_base
+    assert base_number is not None  # noqa: S101 (only deltas are passed)
+    return number is not None and base_number <= number < (delta.info.crl_number or 0)
+
+
 def _decide(
     subject: _Subject,
     sets: Sequence[RevocationSet],
@@ -179,46 +207,94 @@ def _decide(
 ) -> Decision:
     serial, cert = subject.serial, subject.cert
     covering = [s for s in sets if s.info.issuer_der == subject.issuer_der and s.covers_scope(cert)]
-    if not covering:
+    completes = [s for s in covering if not s.info.is_delta]
+    if not completes:
+        # A delta CRL never decides alone (RFC 5280 §5.2.4: it only lists changes to a base).
         return Decision(
             allowed=False,
             reason=Reason.NO_COVERING_CRL,
-            message="no loaded CRL covers this issuer",
+            message="no loaded complete CRL covers this issuer"
+            + (" (a delta CRL never decides alone)" if covering else ""),
             serial=serial,
             issuer=cert.issuer.rfc4514_string(),
         )
     # The covering CRL's issuer text is the same Name (same DER); formatting it again costs more
     # than the whole lookup.
-    issuer = covering[0].info.issuer
-    for revset in covering:
-        try:
-            entry = revset.lookup(serial)
-        except CRLCheckError as exc:  # A lazily loaded document found corrupt (crlcheck.revset).
-            return Decision(
-                allowed=False,
-                reason=exc.deny_reason,
-                message=f"the covering revocation document is invalid: {exc.message}",
-                serial=serial,
-                issuer=issuer,
-                crl_number=revset.info.crl_number,
-            )
+    issuer = completes[0].info.issuer
+    try:
+        return _decide_covered(serial, issuer, covering, completes, now, grace, clock_skew)
+    except _UnusableDocumentError as exc:
+        return Decision(
+            allowed=False,
+            reason=exc.error.deny_reason,
+            message=f"the covering revocation document is invalid: {exc.error.message}",
+            serial=serial,
+            issuer=issuer,
+            crl_number=exc.revset.info.crl_number,
+        )
+
+
+def _decide_covered(
+    serial: int,
+    issuer: str,
+    covering: list[RevocationSet],
+    completes: list[RevocationSet],
+    now: datetime,
+    grace: timedelta,
+    clock_skew: timedelta,
+) -> Decision:
+    """RFC 5280 §6.3.3 steps (i)-(k) for one certificate and its issuer's covering CRLs."""
+
+    def fresh(revset: RevocationSet) -> bool:
+        state = revset.info.validity(now, grace=grace, clock_skew=clock_skew)
+        return state is Validity.FRESH
+
+    def revoked(
+        revset: RevocationSet, entry: RevokedEntry, delta: RevocationSet | None
+    ) -> Decision:
+        return Decision(
+            allowed=False,
+            reason=Reason.REVOKED,
+            message="certificate is revoked" + (" (delta CRL)" if revset.info.is_delta else ""),
+            serial=serial,
+            issuer=issuer,
+            crl_number=revset.info.crl_number if delta is None else None,
+            revocation_date=entry.revocation_date,
+            revocation_reason=entry.reason,
+            this_update=revset.info.this_update,
+            next_update=revset.info.next_update,
+            delta_crl_number=delta.info.crl_number if delta is not None else None,
+        )
+
+    # Deltas newer than every complete CRL: an older one's changes are in the complete CRLs.
+    newest = max(
+        (s.info.crl_number for s in completes if s.info.crl_number is not None), default=-1
+    )
+    deltas = [s for s in covering if s.info.is_delta and (s.info.crl_number or 0) > newest]
+    # (i) A certificate a delta lists (other than removeFromCRL) is revoked, fresh delta or not:
+    # a signed revocation does not expire.
+    released: list[RevocationSet] = []
+    for delta in deltas:
+        entry = _lookup(delta, serial)
         if entry is not None:
-            return Decision(
-                allowed=False,
-                reason=Reason.REVOKED,
-                message="certificate is revoked",
-                serial=serial,
-                issuer=issuer,
-                crl_number=revset.info.crl_number,
-                revocation_date=entry.revocation_date,
-                revocation_reason=entry.reason,
-                this_update=revset.info.this_update,
-                next_update=revset.info.next_update,
-            )
-    states = [s.info.validity(now, grace=grace, clock_skew=clock_skew) for s in covering]
-    fresh = [s for s, state in zip(covering, states, strict=True) if state is Validity.FRESH]
-    if fresh:
-        best = fresh[0] if len(fresh) == 1 else max(fresh, key=lambda s: s.info.this_update)
+            if entry.reason != "removeFromCRL":
+                return revoked(delta, entry, delta)
+            if fresh(delta):
+                released.append(delta)
+    # (j) The complete CRLs. A removeFromCRL in a fresh delta that completes this base releases
+    # a certificateHold (RFC 5280 §5.3.1); it never releases any other reason, and a stale
+    # delta releases nothing (it cannot allow what the fresh base alone would deny).
+    for base in completes:
+        entry = _lookup(base, serial)
+        if entry is None:
+            continue
+        if entry.reason == "certificateHold" and any(_applies(d, base) for d in released):
+            continue
+        return revoked(base, entry, None)
+    usable = [s for s in completes if fresh(s)]
+    if usable:
+        best = usable[0] if len(usable) == 1 else max(usable, key=lambda s: s.info.this_update)
+        used = [d for d in deltas if _applies(d, best) and fresh(d)]
         return Decision(
             allowed=True,
             reason=Reason.NOT_REVOKED,
@@ -228,9 +304,13 @@ def _decide(
             crl_number=best.info.crl_number,
             this_update=best.info.this_update,
             next_update=best.info.next_update,
+            delta_crl_number=max((d.info.crl_number or 0 for d in used), default=None),
         )
-    latest = max(covering, key=lambda s: s.info.this_update).info
-    if all(state is Validity.NOT_YET_VALID for state in states):
+    latest = max(completes, key=lambda s: s.info.this_update).info
+    if all(
+        s.info.validity(now, grace=grace, clock_skew=clock_skew) is Validity.NOT_YET_VALID
+        for s in completes
+    ):
         reason = Reason.CRL_NOT_YET_VALID
         message = f"the covering CRL is not valid until {format_utc(latest.this_update)}"
     else:

@@ -160,6 +160,8 @@ class CRLInfo:
         only_user_certs: True when the IDP says the CRL covers end-entity certificates only.
         signer_key_sha256: SHA-256 of the signer's SubjectPublicKeyInfo DER, lowercase hex (None
             for documents written before crlcheck recorded it).
+        delta_base: For a delta CRL, its deltaCRLIndicator BaseCRLNumber; None for a complete
+            CRL.
     """
 
     issuer: str
@@ -175,6 +177,12 @@ class CRLInfo:
     distribution_points: tuple[str, ...] = ()
     only_user_certs: bool = False
     signer_key_sha256: str | None = None
+    delta_base: int | None = None
+
+    @property
+    def is_delta(self) -> bool:
+        """True for a delta CRL (RFC 5280 §5.2.4): it never decides without its base."""
+        return self.delta_base is not None
 
     def validity(
         self,

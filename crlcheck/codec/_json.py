@@ -24,9 +24,12 @@ from crlcheck._time import format_utc
 from crlcheck.errors import CacheFormatError, DocumentVersionError
 from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "dump", "load"]
+__all__ = ["DELTA_FORMAT_NAME", "FORMAT_NAME", "FORMAT_VERSION", "dump", "load"]
 
 FORMAT_NAME = "crlcheck.revocation-set"
+# A delta CRL's document: the same layout plus crl.delta_base, under another name so that a
+# reader that does not know deltas refuses it instead of taking it for a complete CRL.
+DELTA_FORMAT_NAME = "crlcheck.delta-revocation-set"
 FORMAT_VERSION = 1
 MAX_WIDTH = 128  # Bytes per key: serials of up to 127 octets; far beyond any real CA.
 
@@ -55,7 +58,7 @@ def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> byte
     keys = revset.keys_blob()
     details = revset.details_blob()
     doc: dict[str, Any] = {
-        "format": FORMAT_NAME,
+        "format": DELTA_FORMAT_NAME if info.is_delta else FORMAT_NAME,
         "version": FORMAT_VERSION,
         "generator": f"crlcheck {__version__}",
         "generated_at": format_utc(generated_at) if generated_at else None,
@@ -78,6 +81,7 @@ def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> byte
             "signature_algorithm": info.signature_algorithm,
             "distribution_points": list(info.distribution_points),
             "only_user_certs": info.only_user_certs,
+            **({"delta_base": str(info.delta_base)} if info.is_delta else {}),
         },
         "entries": {
             "count": len(revset),
@@ -165,7 +169,8 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
         raise CacheFormatError(f"document is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise CacheFormatError("document is not a JSON object")
-    if doc.get("format") != FORMAT_NAME:
+    kind = doc.get("format")
+    if kind not in (FORMAT_NAME, DELTA_FORMAT_NAME):
         raise CacheFormatError("not a crlcheck revocation-set document")
     version = _field(doc, "version", int, "")
     if version != FORMAT_VERSION:
@@ -182,13 +187,14 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
     if hashlib.sha256(issuer_der).hexdigest() != _field(issuer, "der_sha256", str, "issuer."):
         raise CacheFormatError("issuer.der does not match issuer.der_sha256")
     key_id_text = _field(issuer, "key_id", (str, type(None)), "issuer.")
-    number_text = _field(crl, "number", (str, type(None)), "crl.")
-    if number_text is not None and not (number_text.isascii() and number_text.isdecimal()):
-        raise CacheFormatError("document field crl.number is not a decimal string")
-    try:
-        crl_number = int(number_text) if number_text is not None else None
-    except ValueError as exc:  # More digits than int() converts (sys.get_int_max_str_digits).
-        raise CacheFormatError("document field crl.number is too long") from exc
+    crl_number = _decimal(_field(crl, "number", (str, type(None)), "crl."), "crl.number")
+    delta_base = None
+    if kind == DELTA_FORMAT_NAME:
+        delta_base = _decimal(_field(crl, "delta_base", str, "crl."), "crl.delta_base")
+        if crl_number is None or delta_base is None or delta_base >= crl_number:
+            raise CacheFormatError("a delta document needs crl.number above crl.delta_base")
+    elif "delta_base" in crl:
+        raise CacheFormatError("crl.delta_base in a document that is not a delta document")
     points = _field(crl, "distribution_points", list, "crl.")
     if not all(isinstance(p, str) for p in points):
         raise CacheFormatError("document field crl.distribution_points has the wrong type")
@@ -199,6 +205,7 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
         signer_subject=_field(signer, "subject", str, "signer."),
         signer_sha256=_hex(_field(signer, "sha256", str, "signer."), "signer.sha256", 32).hex(),
         signer_key_sha256=_signer_key(signer),
+        delta_base=delta_base,
         crl_number=crl_number,
         this_update=_time(_field(crl, "this_update", str, "crl."), "crl.this_update"),
         next_update=_time(_field(crl, "next_update", str, "crl."), "crl.next_update"),
@@ -274,3 +281,14 @@ def _signer_key(signer: dict[str, Any]) -> str | None:
     if signer.get("key_sha256") is None:
         return None
     return _hex(_field(signer, "key_sha256", str, "signer."), "signer.key_sha256", 32).hex()
+
+
+def _decimal(text: str | None, where: str) -> int | None:
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdecimal()):
+        raise CacheFormatError(f"document field {where} is not a decimal string")
+    try:
+        return int(text)
+    except ValueError as exc:  # More digits than int() converts (sys.get_int_max_str_digits).
+        raise CacheFormatError(f"document field {where} is too long") from exc
