@@ -8,8 +8,9 @@ unreadable input file (including an unusable ``--issuer`` certificate).
 ``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid); 2 usage error or
 unreadable input (certificate or cache document missing, malformed or of an unknown version).
 
-``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid;
-2 usage error, or the file is neither a CRL nor a revocation document.
+``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid,
+or a CRL field is out of range (``crl_field_out_of_range``: a year outside 1-9999, a cRLNumber
+over 20 octets); 2 usage error, or the file is neither a CRL nor a revocation document.
 
 Errors are one line on stderr, never a traceback. The command is ``main(argv)`` so it can be
 tested in-process as well as through ``python -m crlcheck``.
@@ -35,7 +36,13 @@ from crlcheck._time import format_utc
 from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_certificates, load_crl, verify_crl
 from crlcheck.decision import decide
 from crlcheck.document import dump_document, load_document
-from crlcheck.errors import CacheFormatError, CertificateParseError, CRLCheckError, CRLError
+from crlcheck.errors import (
+    CacheFormatError,
+    CertificateParseError,
+    CRLCheckError,
+    CRLError,
+    CRLFieldRangeError,
+)
 from crlcheck.revset import RevocationSet
 
 __all__ = ["main"]
@@ -115,6 +122,12 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how far in the future thisUpdate may be (default: %(default)s)",
     )
+    pre.add_argument(
+        "--allow-sha1",
+        action="store_true",
+        help="accept a CRL signed with a SHA-1-based algorithm (legacy CAs only; refused by "
+        "default)",
+    )
     pre.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
     chk = commands.add_parser(
@@ -143,7 +156,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ins = commands.add_parser(
         "inspect",
         help="summarise a CRL or a revocation document",
-        description="Exit 0 within its validity window, 1 stale or not yet valid, 2 unreadable.",
+        description="Exit 0 within its validity window, 1 stale, not yet valid or refused "
+        "(a field out of range), 2 unreadable.",
     )
     ins.add_argument("file", metavar="FILE", help="a CRL (DER/PEM) or a .cache.json document")
     ins.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
@@ -210,7 +224,13 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     progress = _Progress(not args.quiet and crl.entry_bytes >= PROGRESS_THRESHOLD, sys.stderr)
     progress.say(f"loaded CRL: {len(data) / 1e6:.1f} MB, {len(crl.crl):,} entries")
     progress.say("verifying signature and extracting entries")
-    revset = verify_crl(crl, signers, now=now, clock_skew=timedelta(seconds=args.clock_skew))
+    revset = verify_crl(
+        crl,
+        signers,
+        now=now,
+        clock_skew=timedelta(seconds=args.clock_skew),
+        allow_sha1=args.allow_sha1,
+    )
     document = dump_document(revset, generated_at=now)
     progress.say(f"writing {len(document) / 1e6:.1f} MB document")
     if out is None:
@@ -302,6 +322,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     else:
         try:
             crl = load_crl(data)
+        except CRLFieldRangeError:
+            raise  # A CRL, but one whose values are refused: exit 1, like a stale one.
         except CRLError as exc:
             raise UsageError(f"{args.file!r}: {exc.message}") from exc
         number = crl.crl_number

@@ -74,6 +74,7 @@ from crlcheck.serial import decode_serial, format_serial
 __all__ = [
     "CRL",
     "DEFAULT_CLOCK_SKEW",
+    "MAX_CRL_NUMBER",
     "load_certificate",
     "load_certificates",
     "load_crl",
@@ -211,7 +212,7 @@ def load_crl(data: bytes) -> CRL:
 
 
 # The largest cRLNumber RFC 5280 §5.2.3 allows: a non-negative INTEGER of at most 20 octets.
-_MAX_CRL_NUMBER = (1 << 159) - 1
+MAX_CRL_NUMBER = (1 << 159) - 1
 
 
 def _check_ranges(crl: x509.CertificateRevocationList) -> None:
@@ -234,7 +235,7 @@ def _check_ranges(crl: x509.CertificateRevocationList) -> None:
     except (ValueError, OverflowError) as exc:
         raise _year_out_of_range("nextUpdate", exc) from exc
     number = _crl_number(crl)
-    if number is not None and not 0 <= number <= _MAX_CRL_NUMBER:
+    if number is not None and not 0 <= number <= MAX_CRL_NUMBER:
         # Neither the number nor its decimal text in the message: it may be megabytes long.
         what = "negative" if number < 0 else f"{number.bit_length() // 8 + 1} octets long"
         raise CRLFieldRangeError(

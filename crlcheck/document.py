@@ -20,6 +20,7 @@ import orjson
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
+from crlcheck.crl import MAX_CRL_NUMBER
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
 
@@ -136,6 +137,19 @@ def _time(text: str, where: str) -> datetime:
     return value.replace(tzinfo=UTC)
 
 
+def _canonical_time(text: str) -> bool:
+    """True if ``text`` is a valid time in exactly the form :func:`format_utc` writes."""
+    match = _CANONICAL_TIME.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = map(int, match.groups())
+    try:
+        datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return False
+    return True
+
+
 def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> RevocationSet:
     """Parse and validate a revocation set document.
 
@@ -167,6 +181,10 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
         raise CacheFormatError(
             f"unsupported document version {version} (this crlcheck reads {FORMAT_VERSION})"
         )
+    _field(doc, "generator", str, "")
+    generated_at = _field(doc, "generated_at", (str, type(None)), "")
+    if generated_at is not None and not _canonical_time(generated_at):
+        raise CacheFormatError("document field generated_at is not a YYYY-MM-DDTHH:MM:SSZ time")
     issuer = _section(doc, "issuer")
     signer = _section(doc, "signer")
     crl = _section(doc, "crl")
@@ -179,10 +197,11 @@ def load_document(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager
     number_text = _field(crl, "number", (str, type(None)), "crl.")
     if number_text is not None and not (number_text.isascii() and number_text.isdecimal()):
         raise CacheFormatError("document field crl.number is not a decimal string")
-    try:
-        crl_number = int(number_text) if number_text is not None else None
-    except ValueError as exc:  # More digits than int() converts (sys.get_int_max_str_digits).
-        raise CacheFormatError("document field crl.number is too long") from exc
+    # A cRLNumber is at most 20 octets (RFC 5280 §5.2.3), 49 decimal digits; the preprocessor
+    # refuses longer ones, so a longer number is not from a verified CRL.
+    crl_number = int(number_text) if number_text is not None and len(number_text) <= 49 else None
+    if number_text is not None and (crl_number is None or crl_number > MAX_CRL_NUMBER):
+        raise CacheFormatError("document field crl.number is longer than 20 octets")
     points = _field(crl, "distribution_points", list, "crl.")
     if not all(isinstance(p, str) for p in points):
         raise CacheFormatError("document field crl.distribution_points has the wrong type")

@@ -512,6 +512,7 @@ def plan_publication(
     now: datetime,
     published: bytes | None,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    allow_sha1: bool = False,
 ) -> Publication:
     """Verify a CRL and decide whether its document replaces the published one.
 
@@ -521,6 +522,7 @@ def plan_publication(
         now: The evaluation time (aware datetime).
         published: The bytes of the currently published document, or None when there is none.
         clock_skew: How far in the future thisUpdate may be.
+        allow_sha1: Accept SHA-1-based CRL signatures (see :func:`crlcheck.verify_crl`).
 
     Returns:
         The plan, with the document to write when ``action`` is ``"publish"``.
@@ -529,7 +531,9 @@ def plan_publication(
         CRLError: The CRL is refused (malformed, bad signature, stale, unsupported...), or
             :class:`CRLRollbackError` when it is older than the published one.
     """
-    revset = verify_crl(load_crl(crl_data), signers, now=now, clock_skew=clock_skew)
+    revset = verify_crl(
+        load_crl(crl_data), signers, now=now, clock_skew=clock_skew, allow_sha1=allow_sha1
+    )
     published_info: CRLInfo | None = None
     invalid = False
     if published is not None:

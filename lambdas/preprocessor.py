@@ -89,6 +89,7 @@ def _process(
         now=now,
         published=published.body if published is not None else None,
         clock_skew=settings.clock_skew,
+        allow_sha1=settings.allow_sha1,
     )
     info = plan.revset.info
     fields: dict[str, Any] = {
@@ -122,7 +123,8 @@ def _process(
 def _error_fields(exc: CRLCheckError) -> dict[str, object]:
     """The structured fields of a refusal (rollback numbers, stale dates...)."""
     fields: dict[str, object] = {}
-    for name in ("published", "offered", "next_update", "this_update", "crl_issuer", "oid"):
+    names = ("published", "offered", "next_update", "this_update", "crl_issuer", "oid")
+    for name in (*names, "signer", "not_before", "not_after", "algorithm", "field"):
         value = getattr(exc, name, None)
         if isinstance(value, datetime):
             fields[name] = _iso(value)
