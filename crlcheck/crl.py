@@ -4,20 +4,26 @@ Theory of operation
 -------------------
 :func:`load_crl` parses a CRL with ``cryptography`` (strict DER; PEM is unwrapped first) and
 locates, with a tiny DER reader, the byte span of ``revokedCertificates`` without touching the
-entries. Nothing in a loaded :class:`CRL` is trusted yet.
+entries. It also reads thisUpdate, nextUpdate and the cRLNumber once, so that a value Python
+cannot represent (GeneralizedTime year 0000, a cRLNumber of megabytes) is a
+:class:`CRLFieldRangeError` here and no later read of a :class:`CRL` property can raise. Nothing
+in a loaded :class:`CRL` is trusted yet.
 
 :func:`verify_crl` then decides whether to trust it, in this order, and only then walks the
 entries:
 
-1. pick the signer among the offered certificates by issuer name (§6.3.3 (b)(1)/(f)),
-2. verify the signature (§6.3.3 (g)) and the signer's keyUsage cRLSign bit (§4.2.1.3),
+1. pick the signer among the offered certificates by issuer name (§6.3.3 (b)(1)/(f)), and
+   refuse a SHA-1-based signature algorithm unless ``allow_sha1``,
+2. verify the signature (§6.3.3 (g)), the signer's keyUsage cRLSign bit (§4.2.1.3) and the
+   signer certificate's validity period at ``now`` (§6.3.3 (f)),
 3. refuse what would make the CRL incomplete or unintelligible: a deltaCRLIndicator (§5.2.4),
    an indirect CRL (§5.2.5, §5.3.3), an IDP limited to some reasons or to CA/attribute
    certificates (§5.2.5), any critical extension we do not implement (§5.2),
 4. check the validity window against an explicit ``now`` (§6.3.3 (a)(2)): nextUpdate must be
    present and in the future, thisUpdate not later than ``now`` plus a small clock skew,
 5. walk the revoked entries: refuse unknown critical entry extensions and certificateIssuer,
-   validate reason codes, and build the sorted key list of a :class:`RevocationSet`.
+   validate reason codes, and build the sorted key list of a :class:`RevocationSet`; refuse a
+   revocationDate in year 0000.
 
 Walking entries only after the signature verified means an attacker who cannot sign CRLs
 cannot make us spend time on a million forged entries.
