@@ -8,8 +8,9 @@ unreadable input file (including an unusable ``--issuer`` certificate).
 ``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid); 2 usage error or
 unreadable input (certificate or cache document missing, malformed or of an unknown version).
 
-``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid;
-2 usage error, or the file is neither a CRL nor a revocation document.
+``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid,
+or a CRL field is out of range (``crl_field_out_of_range``: a year outside 1-9999, a cRLNumber
+over 20 octets); 2 usage error, or the file is neither a CRL nor a revocation document.
 
 Errors are one line on stderr, never a traceback. The command is ``main(argv)`` so it can be
 tested in-process as well as through ``python -m crlcheck``.
@@ -36,7 +37,13 @@ from crlcheck.certificate import load_certificates
 from crlcheck.codec import dump_document, load_document, sniff
 from crlcheck.crl import load_crl, verify_crl
 from crlcheck.decision import decide
-from crlcheck.errors import CacheFormatError, CertificateParseError, CRLCheckError, CRLError
+from crlcheck.errors import (
+    CacheFormatError,
+    CertificateParseError,
+    CRLCheckError,
+    CRLError,
+    CRLFieldRangeError,
+)
 from crlcheck.publish import check_publication, read_published
 from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, validity_at
 
@@ -123,6 +130,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="replace an existing OUT even if it is another CA key's or scope's document, a "
         "newer CRL's, or unreadable (default: refuse, as the preprocessor Lambda does)",
     )
+    pre.add_argument(
+        "--allow-sha1",
+        action="store_true",
+        help="accept a CRL signed with a SHA-1-based algorithm (legacy CAs only; refused by "
+        "default)",
+    )
     pre.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
     chk = commands.add_parser(
@@ -151,7 +164,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ins = commands.add_parser(
         "inspect",
         help="summarise a CRL or a revocation document",
-        description="Exit 0 within its validity window, 1 stale or not yet valid, 2 unreadable.",
+        description="Exit 0 within its validity window, 1 stale, not yet valid or refused "
+        "(a field out of range), 2 unreadable.",
     )
     ins.add_argument("file", metavar="FILE", help="a CRL (DER/PEM) or a .cache.json document")
     ins.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
@@ -218,7 +232,14 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     progress = _Progress(not args.quiet and crl.entry_bytes >= PROGRESS_THRESHOLD, sys.stderr)
     progress.say(f"loaded CRL: {len(data) / 1e6:.1f} MB, {len(crl.crl):,} entries")
     progress.say("verifying signature and extracting entries")
-    revset = verify_crl(crl, signers, now=now, clock_skew=timedelta(seconds=args.clock_skew))
+    revset = verify_crl(
+        crl,
+        signers,
+        now=now,
+        clock_skew=timedelta(seconds=args.clock_skew),
+        allow_sha1=args.allow_sha1,
+        allow_delta=True,
+    )
     # An existing document is replaced only under the preprocessor's publication rule: same
     # identity, newer CRL (crlcheck.publish); the same CRL again writes nothing.
     if out is not None and out.exists() and not args.force:
@@ -313,6 +334,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     else:
         try:
             crl = load_crl(data)
+        except CRLFieldRangeError:
+            raise  # A CRL, but one whose values are refused: exit 1, like a stale one.
         except CRLError as exc:
             raise UsageError(f"{args.file!r}: {exc.message}") from exc
         number = crl.crl_number

@@ -4,20 +4,26 @@ Theory of operation
 -------------------
 :func:`load_crl` parses a CRL with ``cryptography`` (strict DER; PEM is unwrapped first) and
 locates, with a tiny DER reader, the byte span of ``revokedCertificates`` without touching the
-entries. Nothing in a loaded :class:`CRL` is trusted yet.
+entries. It also reads thisUpdate, nextUpdate and the cRLNumber once, so that a value Python
+cannot represent (GeneralizedTime year 0000, a cRLNumber of megabytes) is a
+:class:`CRLFieldRangeError` here and no later read of a :class:`CRL` property can raise. Nothing
+in a loaded :class:`CRL` is trusted yet.
 
 :func:`verify_crl` then decides whether to trust it, in this order, and only then walks the
 entries:
 
-1. pick the signer among the offered certificates by issuer name (§6.3.3 (b)(1)/(f)),
-2. verify the signature (§6.3.3 (g)) and the signer's keyUsage cRLSign bit (§4.2.1.3),
+1. pick the signer among the offered certificates by issuer name (§6.3.3 (b)(1)/(f)), and
+   refuse a SHA-1-based signature algorithm unless ``allow_sha1``,
+2. verify the signature (§6.3.3 (g)), the signer's keyUsage cRLSign bit (§4.2.1.3) and the
+   signer certificate's validity period at ``now`` (§6.3.3 (f)),
 3. refuse what would make the CRL incomplete or unintelligible: a deltaCRLIndicator (§5.2.4),
    an indirect CRL (§5.2.5, §5.3.3), an IDP limited to some reasons or to CA/attribute
    certificates (§5.2.5), any critical extension we do not implement (§5.2),
 4. check the validity window against an explicit ``now`` (§6.3.3 (a)(2)): nextUpdate must be
    present and in the future, thisUpdate not later than ``now`` plus a small clock skew,
 5. walk the revoked entries: refuse unknown critical entry extensions and certificateIssuer,
-   validate reason codes, and build the sorted key list of a :class:`RevocationSet`.
+   validate reason codes, and build the sorted key list of a :class:`RevocationSet`; refuse a
+   revocationDate in year 0000.
 
 Walking entries only after the signature verified means an attacker who cannot sign CRLs
 cannot make us spend time on a million forged entries.
@@ -27,7 +33,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,14 +49,18 @@ from cryptography.x509.oid import ExtensionOID
 
 from crlcheck import _der
 from crlcheck._entries import ProgressCallback, walk_entries
+from crlcheck._time import format_utc
 from crlcheck.certificate import PEM_MARKER, as_bytes, load_certificate, load_certificates
 from crlcheck.errors import (
+    CRLFieldRangeError,
     CRLIssuerMismatchError,
     CRLNotYetValidError,
     CRLParseError,
     CRLSignatureError,
     CRLSignerError,
+    CRLSignerExpiredError,
     CRLStaleError,
+    CRLWeakSignatureError,
     DeltaCRLError,
     IndirectCRLError,
     PartialCRLError,
@@ -56,14 +68,17 @@ from crlcheck.errors import (
 )
 from crlcheck.revset import (
     DEFAULT_CLOCK_SKEW,
+    DETAIL_SIZE,
     CRLInfo,
     RevocationSet,
     general_name_text,
 )
+from crlcheck.serial import decode_serial, format_serial
 
 __all__ = [
     "CRL",
     "DEFAULT_CLOCK_SKEW",
+    "MAX_CRL_NUMBER",
     "ProgressCallback",
     "load_certificate",
     "load_certificates",
@@ -115,21 +130,18 @@ class CRL:
 
     @property
     def this_update(self) -> datetime:
-        """thisUpdate, aware UTC."""
+        """thisUpdate, aware UTC (its year is representable: checked at load)."""
         return self.crl.last_update_utc
 
     @property
     def next_update(self) -> datetime | None:
-        """nextUpdate, aware UTC, or None when the CRL has none."""
+        """nextUpdate, aware UTC, or None when the CRL has none (checked at load)."""
         return self.crl.next_update_utc
 
     @property
     def crl_number(self) -> int | None:
-        """The cRLNumber extension value, or None."""
-        try:
-            return self.crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-        except x509.ExtensionNotFound:
-            return None
+        """The cRLNumber extension value (0 to 2**159 - 1: checked at load), or None."""
+        return _crl_number(self.crl)
 
     @property
     def authority_key_id(self) -> bytes | None:
@@ -163,6 +175,8 @@ def load_crl(data: bytes | str) -> CRL:
     Raises:
         CRLParseError: If ``data`` is not a well-formed CRL.
         TypeError: If ``data`` is neither bytes nor str.
+        CRLFieldRangeError: If thisUpdate or nextUpdate has a year outside 1-9999, or the
+            cRLNumber is negative or longer than 20 octets (a :class:`CRLParseError` subclass).
     """
     data = as_bytes(data, "a CRL")
     if not data:
@@ -178,11 +192,59 @@ def load_crl(data: bytes | str) -> CRL:
         _ = crl.issuer.rfc4514_string()
     except Exception as exc:  # cryptography raises ValueError and others; all mean "malformed".
         raise CRLParseError(f"not a valid X.509 CRL: {exc}") from exc
+    _check_ranges(crl)
     try:
         tbs_start, tbs_end, start, end = _locate_fields(der)
     except _der.DERError as exc:
         raise CRLParseError(f"malformed CRL structure: {exc}") from exc
     return CRL(crl, der, hashlib.sha256(data).hexdigest(), tbs_start, tbs_end, start, end)
+
+
+# The largest cRLNumber RFC 5280 §5.2.3 allows: a non-negative INTEGER of at most 20 octets.
+MAX_CRL_NUMBER = (1 << 159) - 1
+
+
+def _check_ranges(crl: x509.CertificateRevocationList) -> None:
+    """Refuse now the CRL values Python cannot represent, so that no later read can raise.
+
+    ``cryptography`` accepts GeneralizedTime year 0000, and ``last_update_utc`` (or
+    ``next_update_utc``) then raises ValueError on every read; it accepts a cRLNumber of any
+    length, which ``str()`` refuses beyond ``sys.get_int_max_str_digits()`` digits. RFC 5280
+    §5.2.3 limits cRLNumber to 20 octets, far below that, and requires it to be non-negative.
+
+    Raises:
+        CRLFieldRangeError: For a value out of range.
+    """
+    try:
+        _ = crl.last_update_utc
+    except (ValueError, OverflowError) as exc:
+        raise _year_out_of_range("thisUpdate", exc) from exc
+    try:
+        _ = crl.next_update_utc
+    except (ValueError, OverflowError) as exc:
+        raise _year_out_of_range("nextUpdate", exc) from exc
+    number = _crl_number(crl)
+    if number is not None and not 0 <= number <= MAX_CRL_NUMBER:
+        # Neither the number nor its decimal text in the message: it may be megabytes long.
+        what = "negative" if number < 0 else f"{number.bit_length() // 8 + 1} octets long"
+        raise CRLFieldRangeError(
+            f"the CRL's cRLNumber is {what}; RFC 5280 §5.2.3 allows 0 to 20 octets",
+            field="cRLNumber",
+        )
+
+
+def _year_out_of_range(field: str, exc: Exception) -> CRLFieldRangeError:
+    return CRLFieldRangeError(
+        f"the CRL's {field} is outside the years 1-9999 crlcheck can represent ({exc})",
+        field=field,
+    )
+
+
+def _crl_number(crl: x509.CertificateRevocationList) -> int | None:
+    try:
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except x509.ExtensionNotFound:
+        return None
 
 
 _PEM_HEADER_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n")
@@ -297,7 +359,108 @@ def _signature_valid(crl: CRL, signer: x509.Certificate) -> bool:
     return True
 
 
-def _select_signer(crl: CRL, signers: Iterable[x509.Certificate]) -> x509.Certificate:
+# Signature algorithms built on SHA-1, by OID: refused unless allowed (see _check_algorithm).
+_SHA1_SIGNATURE_ALGORITHMS = frozenset(
+    {
+        "1.2.840.113549.1.1.5",  # sha1WithRSAEncryption
+        "1.3.14.3.2.29",  # sha1WithRSASignature (OIW)
+        "1.2.840.10040.4.3",  # dsa-with-sha1
+        "1.2.840.10045.4.1",  # ecdsa-with-SHA1
+    }
+)
+
+
+def _check_algorithm(crl: CRL, *, allow_sha1: bool) -> None:
+    """Refuse a SHA-1-based signature unless ``allow_sha1``.
+
+    SHA-1 has practical chosen-prefix collisions: a signature over SHA-1 no longer shows that
+    the signer meant these bytes. The check is by OID (so that ecdsa-with-SHA1, which
+    ``cryptography`` cannot verify, is reported as weak rather than as a bad signature) and by
+    hash (RSASSA-PSS whose parameters name SHA-1, or omit the hash: SHA-1 is PSS's default).
+    """
+    if allow_sha1:
+        return
+    weak = crl.crl.signature_algorithm_oid.dotted_string in _SHA1_SIGNATURE_ALGORITHMS
+    if not weak:
+        try:
+            weak = isinstance(crl.crl.signature_hash_algorithm, hashes.SHA1)
+        except (UnsupportedAlgorithm, TypeError, ValueError):
+            weak = False  # An algorithm cryptography does not know fails the signature check.
+    if weak:
+        name = crl.signature_algorithm
+        raise CRLWeakSignatureError(
+            f"the CRL is signed with {name} (SHA-1), which is refused; a legacy CA may be"
+            " allowed explicitly (allow_sha1=True, --allow-sha1, CRLCHECK_ALLOW_SHA1=true)",
+            algorithm=name,
+        )
+
+
+def _validity(cert: x509.Certificate) -> tuple[datetime, datetime] | None:
+    """The certificate's (notBefore, notAfter), or None when a year is not representable."""
+    try:
+        return cert.not_valid_before_utc, cert.not_valid_after_utc
+    except (ValueError, OverflowError):
+        return None
+
+
+def _signer_problem(
+    cert: x509.Certificate, now: datetime, clock_skew: timedelta
+) -> CRLSignerError | None:
+    """Why ``cert``, whose key verified the CRL, may not sign it; None when it may.
+
+    Two rules: keyUsage must allow cRLSign (RFC 5280 §4.2.1.3), and the certificate must be
+    within its validity period at ``now`` (§6.3.3 (f) validates the CRL issuer's path at the
+    evaluation time). notBefore gets the same clock skew as the CRL's thisUpdate: a signer
+    certificate issued moments ago on a clock slightly ahead signs CRLs that are accepted.
+    """
+    subject = cert.subject.rfc4514_string()
+    if not _key_usage_allows_crl_sign(cert):
+        return CRLSignerError(
+            f"signer {subject!r} has keyUsage without cRLSign (or extensions that do not parse)"
+        )
+    validity = _validity(cert)
+    if validity is None:
+        return CRLSignerExpiredError(
+            f"signer {subject!r} has a validity period crlcheck cannot represent",
+            signer=subject,
+            not_before=None,
+            not_after=None,
+            now=now,
+        )
+    not_before, not_after = validity
+    if not_before - now > clock_skew:
+        problem = f"is not valid before {format_utc(not_before)}"
+    elif now > not_after:
+        problem = f"expired at {format_utc(not_after)}"
+    else:
+        return None
+    return CRLSignerExpiredError(
+        f"signer {subject!r} {problem} (evaluated at {format_utc(now)})",
+        signer=subject,
+        not_before=not_before,
+        not_after=not_after,
+        now=now,
+    )
+
+
+def _select_signer(
+    crl: CRL,
+    signers: Iterable[x509.Certificate],
+    *,
+    now: datetime,
+    clock_skew: timedelta,
+    allow_sha1: bool,
+) -> x509.Certificate:
+    """Pick the offered certificate that signed the CRL and may sign it (RFC 5280 §6.3.3 (f)).
+
+    Several certificates may share the CRL issuer's name and even its key (a CRL-signing
+    certificate renewed with the same key: one expired, one current). The candidates are tried
+    best first (allowed to sign CRLs, valid at ``now``, key identifier matching the CRL's AKI);
+    the first whose key verifies the signature and that may sign CRLs is the signer. When only
+    certificates that may not sign CRLs verify it, the first one's problem is the refusal.
+    A SHA-1 signature is refused (unless ``allow_sha1``) once the issuer name has matched, and
+    before any signature is verified.
+    """
     issuer_der = crl.issuer.public_bytes()
     offered = list(signers)
     for cert in offered:
@@ -314,20 +477,23 @@ def _select_signer(crl: CRL, signers: Iterable[x509.Certificate]) -> x509.Certif
             crl_issuer=crl.issuer.rfc4514_string(),
             candidates=names,
         )
+    _check_algorithm(crl, allow_sha1=allow_sha1)
     aki = crl.authority_key_id
 
     def preference(cert: x509.Certificate) -> tuple[bool, bool]:
-        # Prefer a certificate allowed to sign CRLs whose key identifier matches the CRL's AKI.
-        return (not _key_usage_allows_crl_sign(cert), aki is None or _subject_key_id(cert) != aki)
+        # Certificates that may sign CRLs now first, then those whose key identifier matches.
+        unfit = _signer_problem(cert, now, clock_skew) is not None
+        return (unfit, aki is None or _subject_key_id(cert) != aki)
 
+    refusal: CRLSignerError | None = None
     for cert in sorted(matching, key=preference):
         if _signature_valid(crl, cert):
-            if not _key_usage_allows_crl_sign(cert):
-                raise CRLSignerError(
-                    f"signer {cert.subject.rfc4514_string()!r} has keyUsage without cRLSign"
-                    " (or extensions that do not parse)"
-                )
-            return cert
+            problem = _signer_problem(cert, now, clock_skew)
+            if problem is None:
+                return cert
+            refusal = refusal or problem
+    if refusal is not None:
+        raise refusal
     raise CRLSignatureError(
         f"CRL signature does not verify with any of {len(matching)} certificate(s) named "
         f"{crl.issuer.rfc4514_string()!r}"
@@ -382,8 +548,6 @@ def _check_extensions(crl: CRL, *, allow_delta: bool) -> tuple[tuple[str, ...], 
 
 
 def _check_times(crl: CRL, now: datetime, clock_skew: timedelta) -> datetime:
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
     this_update, next_update = crl.this_update, crl.next_update
     if next_update is None:
         raise CRLStaleError(
@@ -416,6 +580,7 @@ def verify_crl(
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     progress: ProgressCallback | None = None,
     allow_delta: bool = False,
+    allow_sha1: bool = False,
 ) -> RevocationSet:
     """Verify a loaded CRL and return its revocation set.
 
@@ -430,18 +595,24 @@ def verify_crl(
         progress: Called as ``progress(done_bytes, total_bytes)`` while walking entries.
         allow_delta: Accept a delta CRL (RFC 5280 §5.2.4); its set has ``info.delta_base`` set,
             and :func:`crlcheck.decide` only ever uses it together with a complete CRL.
+        allow_sha1: Accept SHA-1-based signatures (sha1WithRSAEncryption, dsa-with-sha1...),
+            for legacy CAs only; refused by default.
 
     Returns:
         The verified revocation set.
 
     Raises:
         CRLIssuerMismatchError: No signer has the CRL issuer's name.
+        CRLWeakSignatureError: The signature algorithm uses SHA-1 and ``allow_sha1`` is False.
         CRLSignatureError: The signature does not verify.
         CRLSignerError: The signer's keyUsage lacks cRLSign.
+        CRLSignerExpiredError: The signer certificate is outside its validity period at
+            ``now`` (notBefore with ``clock_skew``).
         DeltaCRLError: A delta CRL, unless ``allow_delta``.
-        IndirectCRLError, PartialCRLError, UnsupportedCRLExtensionError: The
-            CRL uses features that prevent trusting it as a complete CRL.
+        IndirectCRLError, PartialCRLError, UnsupportedCRLExtensionError: The CRL uses
+            features that prevent trusting it as a complete CRL.
         CRLStaleError, CRLNotYetValidError: ``now`` is outside its validity window.
+        CRLFieldRangeError: A revocationDate has year 0000 (not representable).
         CRLParseError: An entry is malformed.
         CertificateParseError: ``signers`` are bytes that are not certificates.
         TypeError: An argument is of none of the accepted types.
@@ -450,7 +621,9 @@ def verify_crl(
         crl = load_crl(crl)
     if isinstance(signers, bytes | str):
         signers = load_certificates(signers)
-    signer = _select_signer(crl, signers)
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    signer = _select_signer(crl, signers, now=now, clock_skew=clock_skew, allow_sha1=allow_sha1)
     points, only_user, delta_base = _check_extensions(crl, allow_delta=allow_delta)
     next_update = _check_times(crl, now, clock_skew)
     width, keys, details = walk_entries(
@@ -461,6 +634,7 @@ def verify_crl(
         len(crl.crl),
         delta=delta_base is not None,
     )
+    _check_revocation_years(width, keys, details)
     info = CRLInfo(
         issuer=crl.issuer.rfc4514_string(),
         issuer_der=crl.issuer.public_bytes(),
@@ -482,6 +656,33 @@ def verify_crl(
         delta_base=delta_base,
     )
     return RevocationSet(info, width, keys, details, ordered=True)
+
+
+# bytes.translate table: the digit "0" to 1, every other byte to 0.
+_IS_ZERO_DIGIT = bytes(0x30) + b"\x01" + bytes(0xFF - 0x30)
+
+
+def _check_revocation_years(width: int, keys: bytes, details: bytes) -> None:
+    """Refuse a revocationDate in year 0000: GeneralizedTime allows it, ``datetime`` does not.
+
+    Every other date the parser accepted is representable (UTCTime years are 1950-2049). The
+    year is the first four bytes of each detail record: each column is cut with one strided
+    slice, mapped to 1 where it is "0", and the four columns are ANDed as big integers, so a
+    million entries cost a few milliseconds and no object per entry.
+    """
+    if not details:
+        return
+    columns = [details[j::DETAIL_SIZE].translate(_IS_ZERO_DIGIT) for j in range(4)]
+    zero = functools.reduce(operator.and_, (int.from_bytes(c, "big") for c in columns))
+    if not zero:
+        return
+    index = zero.to_bytes(len(columns[0]), "big").find(b"\x01")
+    serial = decode_serial(keys[index * width : (index + 1) * width])
+    raise CRLFieldRangeError(
+        f"the revocationDate of serial {format_serial(serial)} is in year 0000, which"
+        " crlcheck cannot represent",
+        field="revocationDate",
+    )
 
 
 def _SHA256() -> hashes.SHA256:  # noqa: N802 (reads like the class it returns)

@@ -24,14 +24,17 @@ from crlcheck._time import format_utc
 __all__ = [
     "CRLCheckError",
     "CRLError",
+    "CRLFieldRangeError",
     "CRLIssuerMismatchError",
     "CRLNotYetValidError",
     "CRLParseError",
     "CRLRollbackError",
     "CRLSignatureError",
     "CRLSignerError",
+    "CRLSignerExpiredError",
     "CRLStaleError",
     "CRLValidityError",
+    "CRLWeakSignatureError",
     "CacheFormatError",
     "CertificateParseError",
     "DeltaCRLError",
@@ -401,3 +404,64 @@ class DocumentVersionError(CacheFormatError):
     def __init__(self, message: str, *, version: int) -> None:
         super().__init__(message)
         self.version = version
+
+
+class CRLFieldRangeError(CRLParseError):
+    """A CRL field holds a value crlcheck refuses to represent: a year outside 1-9999 (Python's
+    ``datetime``) in thisUpdate, nextUpdate or a revocationDate, or a cRLNumber that is negative
+    or longer than 20 octets (RFC 5280 §5.2.3).
+
+    Attributes:
+        field: The ASN.1 field name (``thisUpdate``, ``nextUpdate``, ``revocationDate`` or
+            ``cRLNumber``).
+    """
+
+    reason = "crl_field_out_of_range"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class CRLWeakSignatureError(CRLSignatureError):
+    """The CRL is signed with a SHA-1-based algorithm, refused unless explicitly allowed.
+
+    Attributes:
+        algorithm: The signature algorithm's name (e.g. ``sha1WithRSAEncryption``) or dotted OID.
+    """
+
+    reason = "crl_weak_signature"
+
+    def __init__(self, message: str, *, algorithm: str) -> None:
+        super().__init__(message)
+        self.algorithm = algorithm
+
+
+class CRLSignerExpiredError(CRLSignerError):
+    """The certificate whose key signed the CRL is outside its validity period (expired, or not
+    yet valid) at the evaluation time (RFC 5280 §6.3.3 (f): the CRL issuer's own path must be
+    valid).
+
+    Attributes:
+        signer: The signer certificate's subject, RFC 4514 text.
+        not_before: Its notBefore, or None when the certificate's validity cannot be read.
+        not_after: Its notAfter, or None when the certificate's validity cannot be read.
+        now: The evaluation time.
+    """
+
+    reason = "crl_signer_expired"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        signer: str,
+        not_before: datetime | None,
+        not_after: datetime | None,
+        now: datetime,
+    ) -> None:
+        super().__init__(message)
+        self.signer = signer
+        self.not_before = not_before
+        self.not_after = not_after
+        self.now = now

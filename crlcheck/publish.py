@@ -221,6 +221,8 @@ def plan_publication(
     now: datetime,
     published: bytes | None,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    allow_sha1: bool = False,
+    allow_delta: bool = False,
 ) -> Publication:
     """Verify a CRL and decide whether its document replaces the published one.
 
@@ -230,6 +232,8 @@ def plan_publication(
         now: The evaluation time (aware datetime).
         published: The bytes of the currently published document, or None when there is none.
         clock_skew: How far in the future thisUpdate may be.
+        allow_sha1: Accept SHA-1-based CRL signatures (see :func:`crlcheck.verify_crl`).
+        allow_delta: Accept a delta CRL (see :func:`crlcheck.verify_crl`).
 
     Returns:
         The plan, with the document to write when ``action`` is ``"publish"``.
@@ -241,7 +245,14 @@ def plan_publication(
             :class:`PublishedDocumentInvalidError` (or its ``...VersionError``) when the
             published document cannot be read.
     """
-    revset = verify_crl(load_crl(crl_data), signers, now=now, clock_skew=clock_skew)
+    revset = verify_crl(
+        load_crl(crl_data),
+        signers,
+        now=now,
+        clock_skew=clock_skew,
+        allow_sha1=allow_sha1,
+        allow_delta=allow_delta,
+    )
     published_info = read_published(published) if published is not None else None
     action = check_publication(published_info, revset.info)
     document = dump_document(revset, generated_at=now) if action == "publish" else b""

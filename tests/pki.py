@@ -92,6 +92,9 @@ class CA:
     kind: str = "ec"
     key_usage: x509.KeyUsage | bool | None = True
     subject: x509.Name | None = None
+    # Validity of every certificate this CA makes (itself, its leaves and CRL signers).
+    not_before: dt.datetime = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    not_after: dt.datetime = dt.datetime(2035, 1, 1, tzinfo=UTC)
     key: PrivateKey = field(init=False)
     cert: x509.Certificate = field(init=False)
     _next_serial: int = field(init=False, default=0x1000)
@@ -114,15 +117,17 @@ class CA:
         serial: int | None = None,
         key_usage: x509.KeyUsage | bool | None = True,
         extra: Iterable[tuple[x509.ExtensionType, bool]] = (),
+        validity: tuple[dt.datetime, dt.datetime] | None = None,
     ) -> x509.Certificate:
+        not_before, not_after = validity or (self.not_before, self.not_after)
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(issuer)
             .public_key(public_key)  # type: ignore[arg-type]
             .serial_number(serial if serial is not None else x509.random_serial_number())
-            .not_valid_before(dt.datetime(2025, 1, 1, tzinfo=UTC))
-            .not_valid_after(dt.datetime(2035, 1, 1, tzinfo=UTC))
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(public_key),  # type: ignore[arg-type]
@@ -197,10 +202,16 @@ class CA:
         return Leaf(cert, key)
 
     def crl_signer(
-        self, *, key_usage: x509.KeyUsage | bool | None = True, kind: str = "ec"
+        self,
+        *,
+        key_usage: x509.KeyUsage | bool | None = True,
+        kind: str = "ec",
+        key: PrivateKey | None = None,
+        validity: tuple[dt.datetime, dt.datetime] | None = None,
     ) -> Leaf:
-        """A separate CRL-signing certificate with this CA's subject name and a new key."""
-        key = make_key(kind)
+        """A separate CRL-signing certificate with this CA's subject name and a new key (or
+        ``key``, for a renewed signer), valid over ``validity`` (default: the CA's)."""
+        key = key or make_key(kind)
         if key_usage is True:
             key_usage = x509.KeyUsage(
                 digital_signature=False,
@@ -214,7 +225,13 @@ class CA:
                 decipher_only=False,
             )
         cert = self._build(
-            self.name, self.name, self.key, key.public_key(), ca=False, key_usage=key_usage
+            self.name,
+            self.name,
+            self.key,
+            key.public_key(),
+            ca=False,
+            key_usage=key_usage,
+            validity=validity,
         )
         return Leaf(cert, key)
 

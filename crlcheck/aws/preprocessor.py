@@ -186,6 +186,8 @@ class PreprocessorHandler:
             now=now,
             published=published.body if published is not None else None,
             clock_skew=settings.clock_skew,
+            allow_sha1=settings.allow_sha1,
+            allow_delta=True,
         )
         info = plan.revset.info
         fields: dict[str, Any] = {

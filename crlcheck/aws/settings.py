@@ -25,7 +25,14 @@ variable                           default    meaning
 ``CRLCHECK_TRUSTSTORE_BUCKET``     (event's)  bucket of the truststore
 ``CRLCHECK_OUTPUT_PREFIX``         ``""``     prefix for documents; empty: next to the CRL
 ``CRLCHECK_CLOCK_SKEW_SECONDS``    ``300``    how far in the future a CRL's thisUpdate may be
+``CRLCHECK_ALLOW_SHA1``            ``false``  ``true``: accept SHA-1-signed CRLs (legacy CAs only)
 =================================  =========  ====================================================
+
+Every ``*_SECONDS`` value is a finite number from 0 to :data:`MAX_SECONDS` (10 years): far
+beyond any sensible grace, skew or interval, and far inside what ``timedelta`` and the time
+arithmetic on a CRL's dates can hold, so a mistyped ``1e300`` is a :class:`SettingsError` naming
+the variable, not an ``OverflowError`` on every invocation. Booleans are ``true`` or ``false``
+(any case; empty means the default).
 """
 
 from __future__ import annotations
@@ -41,7 +48,13 @@ from typing import Literal
 from crlcheck.errors import SettingsError
 from crlcheck.revset import DEFAULT_CLOCK_SKEW
 
-__all__ = ["AuthorizerSettings", "PreprocessorSettings", "ResponseFormat", "SettingsError"]
+__all__ = [
+    "MAX_SECONDS",
+    "AuthorizerSettings",
+    "PreprocessorSettings",
+    "ResponseFormat",
+    "SettingsError",
+]
 
 ResponseFormat = Literal["policy", "simple"]
 
@@ -49,6 +62,7 @@ ResponseFormat = Literal["policy", "simple"]
 # hyphens, starting and ending with a letter or digit.
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _MAX_KEY_BYTES = 1024  # S3's limit on key length.
+MAX_SECONDS = 10 * 365 * 24 * 3600  # The largest *_SECONDS value: 10 years (see module notes).
 
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -82,9 +96,21 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         raise SettingsError(f"{name}={text!r} is not a number of seconds", variable=name) from None
-    if not math.isfinite(value) or value < 0:
-        raise SettingsError(f"{name}={text!r} must be a finite number >= 0", variable=name)
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise SettingsError(
+            f"{name}={text!r} must be a number of seconds from 0 to {MAX_SECONDS} (10 years)",
+            variable=name,
+        )
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if text.lower() not in ("true", "false"):
+        raise SettingsError(f"{name}={text!r} must be 'true' or 'false'", variable=name)
+    return text.lower() == "true"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +179,14 @@ class PreprocessorSettings:
         truststore_bucket: Bucket of the truststore; None means the bucket of each event record.
         output_prefix: Prefix of document keys; empty writes each document next to its CRL.
         clock_skew: How far in the future a CRL's thisUpdate may be.
+        allow_sha1: Accept CRLs signed with a SHA-1-based algorithm (legacy CAs only).
     """
 
     truststore_key: str
     truststore_bucket: str | None = None
     output_prefix: str = ""
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+    allow_sha1: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PreprocessorSettings:
@@ -193,4 +221,5 @@ class PreprocessorSettings:
                     env, "CRLCHECK_CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW.total_seconds()
                 )
             ),
+            allow_sha1=_flag(env, "CRLCHECK_ALLOW_SHA1", default=False),
         )

@@ -21,6 +21,7 @@ import orjson
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
+from crlcheck.crl import MAX_CRL_NUMBER
 from crlcheck.errors import CacheFormatError, DocumentVersionError
 from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
 
@@ -145,6 +146,19 @@ def _time(text: str, where: str) -> datetime:
     return value.replace(tzinfo=UTC)
 
 
+def _canonical_time(text: str) -> bool:
+    """True if ``text`` is a valid time in exactly the form :func:`format_utc` writes."""
+    match = _CANONICAL_TIME.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = map(int, match.groups())
+    try:
+        datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return False
+    return True
+
+
 def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> RevocationSet:
     """Parse and validate a revocation set document.
 
@@ -178,6 +192,10 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
             f"unsupported document version {version} (this crlcheck reads {FORMAT_VERSION})",
             version=version,
         )
+    _field(doc, "generator", str, "")
+    generated_at = _field(doc, "generated_at", (str, type(None)), "")
+    if generated_at is not None and not _canonical_time(generated_at):
+        raise CacheFormatError("document field generated_at is not a YYYY-MM-DDTHH:MM:SSZ time")
     issuer = _section(doc, "issuer")
     signer = _section(doc, "signer")
     crl = _section(doc, "crl")
@@ -195,6 +213,9 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
             raise CacheFormatError("a delta document needs crl.number above crl.delta_base")
     elif "delta_base" in crl:
         raise CacheFormatError("crl.delta_base in a document that is not a delta document")
+    for number in (crl_number, delta_base):
+        if number is not None and number > MAX_CRL_NUMBER:
+            raise CacheFormatError("document field crl.number is longer than 20 octets")
     points = _field(crl, "distribution_points", list, "crl.")
     if not all(isinstance(p, str) for p in points):
         raise CacheFormatError("document field crl.distribution_points has the wrong type")
@@ -288,7 +309,8 @@ def _decimal(text: str | None, where: str) -> int | None:
         return None
     if not (text.isascii() and text.isdecimal()):
         raise CacheFormatError(f"document field {where} is not a decimal string")
-    try:
-        return int(text)
-    except ValueError as exc:  # More digits than int() converts (sys.get_int_max_str_digits).
-        raise CacheFormatError(f"document field {where} is too long") from exc
+    # A cRLNumber is at most 20 octets (RFC 5280 §5.2.3), 49 decimal digits; the preprocessor
+    # refuses longer ones, so a longer number is not from a verified CRL.
+    if len(text) > 49:
+        raise CacheFormatError(f"document field {where} is longer than 20 octets")
+    return int(text)

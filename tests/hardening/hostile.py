@@ -76,6 +76,8 @@ class Hostile:
     name: str
     error: type[CRLCheckError]
     make: Callable[[CA], Made] = field(repr=False)
+    # The refusal through `crlcheck preprocess`, where it differs (the CLI accepts delta CRLs).
+    cli_error: type[CRLCheckError] | None = None
 
 
 def _relative_name() -> x509.RelativeDistinguishedName:
@@ -365,7 +367,9 @@ CATALOGUE: tuple[Hostile, ...] = (
     Hostile(
         "delta-crl",
         DeltaCRLError,
+        # BaseCRLNumber 1 is not below its own cRLNumber 1: a malformed delta for the CLI.
         lambda ca: ca.make_crl([5], extensions=[(x509.DeltaCRLIndicator(1), True)]),
+        cli_error=CRLParseError,
     ),
     Hostile(
         "indirect-crl-idp",

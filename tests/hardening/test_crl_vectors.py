@@ -30,7 +30,9 @@ from crlcheck import (
     CRLParseError,
     CRLSignatureError,
     CRLSignerError,
+    CRLSignerExpiredError,
     CRLStaleError,
+    CRLWeakSignatureError,
     DeltaCRLError,
     IndirectCRLError,
     PartialCRLError,
@@ -141,12 +143,24 @@ def test_custom_vector_loads_or_is_refused_and_never_verifies_with_another_key(
     # UnsupportedAlgorithm), and it must fail.
     impostor = CA(subject=crl.issuer) if len(crl.issuer) else CA()
     with pytest.raises(CRLCheckError) as info:
-        verify_crl(crl, [impostor.cert], now=NOW)
+        # allow_sha1: two vectors are signed with SHA-1; the signature check must still run.
+        verify_crl(crl, [impostor.cert], now=NOW, allow_sha1=True)
     assert type(info.value) in (CRLSignatureError, CRLIssuerMismatchError)
 
 
+@pytest.fixture(scope="module")
+def vector_ca() -> CA:
+    """A CA valid whenever the vectors were made: the signer must be valid at thisUpdate."""
+    return CA(
+        "crlcheck Vector CA",
+        not_before=dt.datetime(1950, 1, 1, tzinfo=dt.UTC),
+        not_after=dt.datetime(9999, 1, 1, tzinfo=dt.UTC),
+    )
+
+
 @pytest.mark.parametrize("filename", sorted(CUSTOM_RESIGNED))
-def test_custom_vector_resigned_by_our_ca(filename: str, hca: CA) -> None:
+def test_custom_vector_resigned_by_our_ca(filename: str, vector_ca: CA) -> None:
+    hca = vector_ca
     crl = load_crl(read(CUSTOM / filename))
     data = resigned(crl, hca)
     now = crl.this_update + dt.timedelta(minutes=1)
@@ -194,6 +208,10 @@ def pkits_certs() -> dict[str, x509.Certificate]:
 # PKITS CRLs whose refusal is expected, with the error (every other one must verify).
 PKITS_REFUSED: dict[str, type[CRLCheckError]] = {
     "BadCRLIssuerNameCACRL.crl": CRLIssuerMismatchError,
+    # The CA certificate expired in 2011 / is valid from 2047 (RFC 5280 §6.3.3 (f)).
+    "BadnotAfterDateCACRL.crl": CRLSignerExpiredError,
+    "BadnotBeforeDateCACRL.crl": CRLSignerExpiredError,
+    "DSACACRL.crl": CRLWeakSignatureError,  # dsa-with-sha1.
     # Its signature BIT STRING claims one unused bit: refused as malformed before verifying.
     "BadCRLSignatureCACRL.crl": CRLParseError,
     "DSAParametersInheritedCACRL.crl": CRLIssuerMismatchError,  # See pkits_certs.

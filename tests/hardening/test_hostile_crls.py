@@ -65,7 +65,7 @@ def test_cli_preprocess_exits_1_with_one_line_and_no_document(
     assert main([*argv, "--at", NOW.isoformat()]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.startswith(f"crlcheck: refused ({case.error.reason}): ")
+    assert captured.err.startswith(f"crlcheck: refused ({(case.cli_error or case.error).reason}): ")
     assert captured.err.count("\n") == 1
     assert "Traceback" not in captured.err
     assert set(tmp_path.iterdir()) == {crl, issuer}  # No document, no temporary file.
