@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,16 @@ def test_the_readme_library_snippet_runs_on_the_bundled_examples() -> None:
         check=True,
     )
     assert result.stdout.split() == ["False", "revoked"]
+
+
+def test_the_built_wheel_holds_every_subpackage(tmp_path: Path) -> None:
+    """What pip installs is what the tests import: every crlcheck package is in the wheel."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("crlcheck-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for init in PACKAGE.rglob("__init__.py"):
+        assert f"{init.relative_to(ROOT).as_posix()}" in names
