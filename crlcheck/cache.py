@@ -44,6 +44,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal, Protocol
 
+from cryptography import x509
+
+from crlcheck.certificate import load_certificates
 from crlcheck.codec import load_document
 from crlcheck.errors import CRLCheckError, DocumentTooLargeError, StorageError
 from crlcheck.revset import RevocationSet
@@ -52,6 +55,7 @@ __all__ = [
     "BAD_BODY_RETRY_SECONDS",
     "NOT_MODIFIED",
     "CachedDocument",
+    "CertificateBundle",
     "DocumentSource",
     "Fetched",
     "NotModified",
@@ -336,3 +340,56 @@ def _failure(
 ) -> RefreshFailure:
     retryable = exc.retryable if isinstance(exc, StorageError) else False
     return RefreshFailure(key, exc.reason, exc.message, retryable=retryable, kept=kept, stage=stage)
+
+
+class CertificateBundle:
+    """A PEM bundle of certificates from a :class:`DocumentSource`, revalidated by ETag.
+
+    The authorizer's intermediates (see :mod:`crlcheck.chain`): read like a document, with one
+    conditional fetch per revalidation. A fetch or a body that fails keeps the last good
+    certificates; until one load succeeds, :meth:`certificates` is None (callers deny).
+
+    Args:
+        source: Where the bundle is read from.
+        key: The bundle's key.
+        revalidate_seconds: Minimum seconds between two revalidations once loaded.
+    """
+
+    def __init__(
+        self, source: DocumentSource, key: str, *, revalidate_seconds: float = 0.0
+    ) -> None:
+        if not math.isfinite(revalidate_seconds) or revalidate_seconds < 0:
+            raise ValueError("revalidate_seconds must be a finite number >= 0")
+        self.key = key
+        self._source = source
+        self._interval = revalidate_seconds
+        self._certificates: tuple[x509.Certificate, ...] | None = None
+        self._etag: str | None = None
+        self._attempted: float | None = None
+
+    def certificates(self) -> tuple[x509.Certificate, ...] | None:
+        """The last good certificates, or None when the bundle never loaded."""
+        return self._certificates
+
+    def refresh(self, now: float) -> RefreshFailure | None:
+        """Revalidate the bundle if due; return the failure, if any (never raises for a fault).
+
+        Args:
+            now: The current monotonic time in seconds.
+        """
+        loaded = self._certificates is not None
+        if loaded and self._attempted is not None and now - self._attempted < self._interval:
+            return None
+        self._attempted = now
+        try:
+            result = self._source.fetch(self.key, self._etag if loaded else None)
+        except CRLCheckError as exc:
+            return _failure(self.key, exc, kept=loaded)
+        if isinstance(result, NotModified):
+            return None
+        try:
+            certificates = tuple(load_certificates(result.body))
+        except CRLCheckError as exc:
+            return _failure(self.key, exc, kept=loaded, stage="load")
+        self._certificates, self._etag = certificates, result.etag
+        return None

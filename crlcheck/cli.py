@@ -30,10 +30,12 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import orjson
+from cryptography import x509
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
 from crlcheck.certificate import load_certificates
+from crlcheck.chain import decide_chain
 from crlcheck.codec import dump_document, load_document, sniff
 from crlcheck.crl import load_crl, verify_crl
 from crlcheck.decision import decide
@@ -159,6 +161,15 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="accept a CRL this long past its nextUpdate (default: 0)",
     )
+    chk.add_argument(
+        "--chain",
+        action="append",
+        default=[],
+        metavar="CERTS",
+        help="certificates above CERT (a PEM bundle or one PEM/DER certificate; repeatable): "
+        "every intermediate on the path must be covered by a fresh CRL of its issuer and not "
+        "revoked",
+    )
     chk.add_argument("--json", action="store_true", help="print one JSON object")
 
     ins = commands.add_parser(
@@ -275,6 +286,13 @@ def _load_cache(path: str) -> RevocationSet:
         raise UsageError(f"cache document {path!r}: {exc.message}") from exc
 
 
+def _load_chain(path: str) -> list[x509.Certificate]:
+    try:
+        return load_certificates(_read(path, "chain certificates"))
+    except CertificateParseError as exc:
+        raise UsageError(f"--chain {path!r}: {exc.message}") from exc
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     now = args.at or datetime.now(UTC)
     cert_data = _read(args.cert, "certificate")
@@ -283,7 +301,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
         certs = load_certificates(cert_data)
     except CertificateParseError as exc:
         raise UsageError(f"certificate {args.cert!r}: {exc.message}") from exc
-    decision = decide(certs[0], sets, now=now, grace=timedelta(seconds=args.grace))
+    grace = timedelta(seconds=args.grace)
+    if args.chain:
+        chain = [c for path in args.chain for c in _load_chain(path)]
+        decision = decide_chain(certs[0], chain, sets, now=now, grace=grace)
+    else:
+        decision = decide(certs[0], sets, now=now, grace=grace)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(decision.to_dict()) + b"\n")
     else:
@@ -294,6 +317,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             extra += f" revoked={view['revocation_date']}"
         if view["revocation_reason"]:
             extra += f" reason={view['revocation_reason']}"
+        if view["certificate"]:
+            extra += f" certificate={view['certificate']}"
         print(
             f"{verdict} {decision.reason.value}: serial {view['serial']} issuer {view['issuer']}"
             f"{extra}"

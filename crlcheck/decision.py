@@ -53,6 +53,8 @@ class Decision:
         this_update: The deciding CRL's thisUpdate, when a CRL decided.
         delta_crl_number: The CRL number of the delta CRL that decided (a revocation it lists)
             or took part (it completes the allowing CRL, or released a hold), if any.
+        certificate: With a chain (:func:`crlcheck.chain.decide_chain`), which certificate a
+            deny is about: ``"leaf"`` or ``"intermediate N (subject)"``.
     """
 
     allowed: bool
@@ -66,6 +68,7 @@ class Decision:
     next_update: datetime | None = None
     this_update: datetime | None = None
     delta_crl_number: int | None = None
+    certificate: str | None = None
 
     @classmethod
     def deny(cls, reason: Reason, message: str) -> Decision:
@@ -92,6 +95,7 @@ class Decision:
             "delta_crl_number": (
                 str(self.delta_crl_number) if self.delta_crl_number is not None else None
             ),
+            "certificate": self.certificate,
         }
 
 

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from crlcheck.cache import RefreshReport, RevocationCache
+from crlcheck.cache import CertificateBundle, RefreshFailure, RefreshReport, RevocationCache
+from crlcheck.chain import decide_chain
 from crlcheck.decision import Decision, decide
 from crlcheck.errors import Reason
 from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet
@@ -32,11 +33,13 @@ class Verdict:
         decision: The decision.
         report: What the document refresh before it did.
         sets: The revocation sets the decision was made against.
+        chain_failure: What went wrong revalidating the chain bundle, if anything.
     """
 
     decision: Decision
     report: RefreshReport
     sets: tuple[RevocationSet, ...]
+    chain_failure: RefreshFailure | None = None
 
 
 class Authorizer:
@@ -46,6 +49,8 @@ class Authorizer:
         cache: The documents (revalidated before every decision, subject to its interval).
         grace: How long past nextUpdate a CRL may still allow.
         clock_skew: How far before thisUpdate a CRL may already be used.
+        chain: Intermediates to check above each leaf (:mod:`crlcheck.chain`); None checks
+            the leaf only.
         monotonic: The monotonic clock the cache's revalidation interval is measured on
             (``time.monotonic`` by default).
     """
@@ -56,9 +61,11 @@ class Authorizer:
         *,
         grace: timedelta = timedelta(0),
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        chain: CertificateBundle | None = None,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.cache = cache
+        self.chain = chain
         self.grace = grace
         self.clock_skew = clock_skew
         self._monotonic = monotonic
@@ -74,16 +81,30 @@ class Authorizer:
         Returns:
             The decision, with the refresh report and the sets it was made against.
         """
-        report = self.cache.refresh(
-            self._monotonic() if self._monotonic is not None else time.monotonic()
-        )
+        clock = self._monotonic() if self._monotonic is not None else time.monotonic()
+        report = self.cache.refresh(clock)
         sets = self.cache.sets()
-        decision = decide(certificate, sets, now=now, grace=self.grace, clock_skew=self.clock_skew)
+        chain_failure = self.chain.refresh(clock) if self.chain is not None else None
+        if self.chain is None:
+            decision = decide(
+                certificate, sets, now=now, grace=self.grace, clock_skew=self.clock_skew
+            )
+        elif (chain := self.chain.certificates()) is None:
+            # Intermediates must be checked but are unknown: fail closed.
+            decision = Decision.deny(
+                Reason.STORE_UNAVAILABLE,
+                f"the chain bundle {self.chain.key!r} has not loaded: "
+                + (chain_failure.message if chain_failure is not None else "no attempt yet"),
+            )
+        else:
+            decision = decide_chain(
+                certificate, chain, sets, now=now, grace=self.grace, clock_skew=self.clock_skew
+            )
         if decision.reason is Reason.NO_COVERING_CRL and report.unusable:
+            # The covering document may be one that failed to load: say so, not "unknown issuer".
             decision = dataclasses.replace(
                 decision,
                 reason=Reason.STORE_UNAVAILABLE,
-                message="no loaded CRL covers this issuer; unusable documents: "
-                + ", ".join(report.unusable),
+                message=f"{decision.message}; unusable documents: " + ", ".join(report.unusable),
             )
-        return Verdict(decision, report, sets)
+        return Verdict(decision, report, sets, chain_failure)

@@ -30,7 +30,7 @@ from crlcheck.aws.events import (
 from crlcheck.aws.logs import decision_record, error_record, write_line
 from crlcheck.aws.responses import decision_context, policy_response, simple_response
 from crlcheck.aws.settings import AuthorizerSettings, ResponseFormat
-from crlcheck.cache import DocumentSource, RevocationCache
+from crlcheck.cache import CertificateBundle, DocumentSource, RevocationCache
 from crlcheck.decision import Decision
 from crlcheck.errors import EventError, Reason
 from crlcheck.serial import format_serial
@@ -114,10 +114,14 @@ class AuthorizerHandler:
         cls, settings: AuthorizerSettings, source: DocumentSource
     ) -> AuthorizerHandler:
         """Build the handler for ``settings``, reading documents from ``source``."""
-        cache = RevocationCache(
-            source, settings.document_keys, revalidate_seconds=settings.revalidate_seconds
+        interval = settings.revalidate_seconds
+        cache = RevocationCache(source, settings.document_keys, revalidate_seconds=interval)
+        chain = (
+            CertificateBundle(source, settings.chain_key, revalidate_seconds=interval)
+            if settings.chain_key is not None
+            else None
         )
-        service = Authorizer(cache, grace=settings.stale_grace)
+        service = Authorizer(cache, grace=settings.stale_grace, chain=chain)
         return cls(service, response_format=settings.response_format)
 
     def __call__(self, event: object, context: object) -> dict[str, Any]:
@@ -151,6 +155,15 @@ class AuthorizerHandler:
                 resource=peek_resource_arn(event) or "*",
             )
         verdict = self.service.check(request.client_cert_pem, now)
+        extra = _lambda_fields(context, started)
+        if verdict.chain_failure is not None:
+            failure = verdict.chain_failure
+            extra["chain_failure"] = {
+                "key": failure.key,
+                "reason": failure.reason,
+                "message": failure.message,
+                "kept": failure.kept,
+            }
         write_line(
             decision_record(
                 verdict.decision,
@@ -158,7 +171,7 @@ class AuthorizerHandler:
                 event=request,
                 report=verdict.report,
                 sets=verdict.sets,
-                extra=_lambda_fields(context, started),
+                extra=extra,
             )
         )
         return _respond(

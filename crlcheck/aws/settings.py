@@ -14,6 +14,7 @@ variable                           default    meaning
 ``CRLCHECK_REVALIDATE_SECONDS``    ``0``      minimum seconds between revalidations of a document
 ``CRLCHECK_STALE_GRACE_SECONDS``   ``0``      seconds past nextUpdate a CRL may still allow
 ``CRLCHECK_RESPONSE_FORMAT``       ``policy`` ``policy`` (IAM policy) or ``simple`` (HTTP API 2.0)
+``CRLCHECK_CHAIN_KEY``             (none)     PEM bundle of intermediates to check above the leaf
 =================================  =========  ====================================================
 
 Preprocessor:
@@ -123,6 +124,8 @@ class AuthorizerSettings:
         revalidate_seconds: Minimum seconds between two revalidations of a loaded document.
         stale_grace: How long past nextUpdate a CRL may still allow.
         response_format: ``"policy"``, or ``"simple"`` for HTTP API payload 2.0 events.
+        chain_key: Key (in ``bucket``) of a PEM bundle of intermediate CA certificates whose
+            revocation is checked too (:mod:`crlcheck.chain`); None checks the leaf only.
     """
 
     bucket: str
@@ -130,6 +133,7 @@ class AuthorizerSettings:
     revalidate_seconds: float = 0.0
     stale_grace: timedelta = timedelta(0)
     response_format: ResponseFormat = "policy"
+    chain_key: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> AuthorizerSettings:
@@ -155,6 +159,7 @@ class AuthorizerSettings:
             )
         for key in keys:
             _key(key, "CRLCHECK_DOCUMENT_KEYS")
+        chain_key = env.get("CRLCHECK_CHAIN_KEY", "").strip()
         response_format = env.get("CRLCHECK_RESPONSE_FORMAT", "").strip() or "policy"
         if response_format not in ("policy", "simple"):
             raise SettingsError(
@@ -167,6 +172,7 @@ class AuthorizerSettings:
             revalidate_seconds=_seconds(env, "CRLCHECK_REVALIDATE_SECONDS", 0.0),
             stale_grace=timedelta(seconds=_seconds(env, "CRLCHECK_STALE_GRACE_SECONDS", 0.0)),
             response_format="simple" if response_format == "simple" else "policy",
+            chain_key=_key(chain_key, "CRLCHECK_CHAIN_KEY") if chain_key else None,
         )
 
 

@@ -380,6 +380,7 @@ def test_decision_to_dict(ca: CA) -> None:
         "this_update": format_utc(revset.info.this_update),
         "next_update": format_utc(revset.info.next_update),
         "delta_crl_number": None,
+        "certificate": None,
     }
     assert orjson.loads(orjson.dumps(decision.to_dict())) == decision.to_dict()
     assert Decision.deny(Reason.BAD_REQUEST, "no certificate").to_dict() == {
@@ -394,6 +395,7 @@ def test_decision_to_dict(ca: CA) -> None:
         "this_update": None,
         "next_update": None,
         "delta_crl_number": None,
+        "certificate": None,
     }
 
 
