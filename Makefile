@@ -1,18 +1,34 @@
 # Lambda build targets for `sam build`. The functions in template.yaml have
-# `Metadata: BuildMethod: makefile`, so SAM runs `make build-<LogicalId>` in a
-# copy of CodeUri (the repository root) with ARTIFACTS_DIR set to the directory
-# that becomes the deployment package.
+# `Metadata: BuildMethod: makefile` and `ContextPath: .`, so SAM runs
+# `make --makefile <this file> build-<LogicalId>` with ARTIFACTS_DIR set to the
+# directory that becomes the deployment package.
 #
-# To build by hand:
-#   make build-AuthorizerFunction ARTIFACTS_DIR=/tmp/artifacts
+# What SAM copies: before running make, SAM copies each function's CodeUri into
+# a scratch directory. CodeUri is lambdas/ (two small files), not the
+# repository root, so a .venv, bench/data or anything else lying in the work
+# tree is never copied. This Makefile does not read the scratch copy: it finds
+# the sources next to itself (ROOT below), whatever the current directory.
+#
+# To build by hand (from any directory):
+#   make -f path/to/Makefile build-AuthorizerFunction ARTIFACTS_DIR=/tmp/artifacts
 #
 # Both packages hold the crlcheck package, its runtime dependencies
-# (cryptography, orjson and their dependencies), and the handler module
+# (cryptography, orjson and their dependencies) and the handler module
 # (lambdas/<name>.py at the top level, so the handler is <name>.handler).
-# boto3 is not bundled: the python3.12 Lambda runtime provides it, and crlcheck
-# needs it only through the optional [aws] extra.
+# The preprocessor also bundles boto3 (see build-PreprocessorFunction); the
+# authorizer uses the boto3 of the Lambda runtime.
+#
+# Every third-party version is pinned by constraints/lambda.txt, so two builds
+# of the same commit ship the same packages. To move to newer releases, edit
+# that file (see its header) and test.
 
 PYTHON ?= python3
+
+# The directory of this Makefile: the repository root.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+# The pins for the Lambda packages (pip -c: constrains versions, installs nothing by itself).
+LAMBDA_CONSTRAINTS ?= $(ROOT)/constraints/lambda.txt
 
 # What the functions run on: CPython 3.12 on arm64 (Graviton), Amazon Linux 2023.
 LAMBDA_PYTHON_VERSION ?= 3.12
@@ -24,7 +40,7 @@ LAMBDA_PLATFORM ?= manylinux2014_aarch64
 # platform. The local crlcheck project is pure Python, and pip builds it into a
 # py3-none-any wheel even under --only-binary=:all: (checked with pip 23.2.1
 # and 26.3). So a single install resolves crlcheck's dependencies from its own
-# metadata (pyproject.toml), with no second requirements list to keep in sync.
+# metadata (pyproject.toml), and -c pins the versions it picks.
 # --no-compile: .pyc files written by the build machine's Python (not 3.12)
 # would be dead weight in the package.
 PIP_INSTALL = $(PYTHON) -m pip install \
@@ -32,13 +48,19 @@ PIP_INSTALL = $(PYTHON) -m pip install \
 	--platform $(LAMBDA_PLATFORM) \
 	--implementation cp \
 	--python-version $(LAMBDA_PYTHON_VERSION) \
-	--only-binary=:all:
+	--only-binary=:all: \
+	-c "$(LAMBDA_CONSTRAINTS)"
 
 .PHONY: build-PreprocessorFunction build-AuthorizerFunction
 
 # The preprocessor bundles boto3 (the [aws] extra): it publishes with conditional PutObject
-# (If-Match / If-None-Match), which needs botocore >= 1.35.69, newer than some runtime images.
-# The authorizer only needs GetObject and uses the runtime's boto3.
+# (IfMatch / IfNoneMatch), which needs botocore >= 1.35.69. The boto3 that the Lambda runtime
+# ships is not a documented version (AWS says it depends on the runtime version and the Region,
+# and changes when the runtime is updated), so the preprocessor brings its own, pinned by
+# constraints/lambda.txt, and does not depend on it (docs/SERVERLESS.md, "The SDK in the
+# packages"). Were an older botocore ever loaded, crlcheck.s3 refuses to publish unconditionally.
+# The authorizer only sends GetObject with IfNoneMatch, which every boto3 supports, and uses the
+# runtime's boto3: a 16 MB package instead of 49 MB, and a faster cold start.
 build-PreprocessorFunction:
 	$(call lambda_package,preprocessor,[aws])
 
@@ -46,21 +68,29 @@ build-AuthorizerFunction:
 	$(call lambda_package,authorizer,)
 
 # $(1): handler module name in lambdas/ (without .py); $(2): extras to install, e.g. [aws].
-# pip builds the project from a temporary copy, so that setuptools' build/ and
-# *.egg-info never land in the working tree (which matters for
-# `sam build --build-in-source` and for builds by hand).
+# pip builds the project from a temporary copy of exactly the files the package needs
+# (pyproject.toml, crlcheck/, and the README and LICENSE that its metadata names), so that
+# setuptools' build/ and *.egg-info never land in the working tree, and nothing else in the
+# tree (a .venv, bench/data) is read. pip records that temporary directory in crlcheck's
+# direct_url.json: the file and its RECORD line are dropped, so that two builds of one commit are
+# byte for byte the same.
 define lambda_package
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set" >&2; exit 1; }
-	@test -f lambdas/$(1).py || { echo "lambdas/$(1).py not found" >&2; exit 1; }
+	@test -f "$(ROOT)/lambdas/$(1).py" || { echo "$(ROOT)/lambdas/$(1).py not found" >&2; exit 1; }
+	@test -f "$(LAMBDA_CONSTRAINTS)" || { echo "$(LAMBDA_CONSTRAINTS) not found" >&2; exit 1; }
 	set -eu; \
 	src="$$(mktemp -d)"; \
 	trap 'rm -rf "$$src"' EXIT; \
-	cp -R pyproject.toml crlcheck "$$src/"; \
+	cp -R "$(ROOT)/pyproject.toml" "$(ROOT)/crlcheck" "$$src/"; \
 	for f in README.md README.rst LICENSE LICENSE.txt NOTICE; do \
-		if [ -e "$$f" ]; then cp "$$f" "$$src/"; fi; \
+		if [ -e "$(ROOT)/$$f" ]; then cp "$(ROOT)/$$f" "$$src/"; fi; \
 	done; \
 	rm -rf "$$src/crlcheck/__pycache__"; \
 	$(PIP_INSTALL) --target "$(ARTIFACTS_DIR)" "$$src$(2)"
 	rm -rf "$(ARTIFACTS_DIR)/bin"
-	cp lambdas/$(1).py "$(ARTIFACTS_DIR)/"
+	for d in "$(ARTIFACTS_DIR)"/crlcheck-*.dist-info; do \
+		rm -f "$$d/direct_url.json"; \
+		sed -i.bak '/direct_url\.json/d' "$$d/RECORD" && rm -f "$$d/RECORD.bak"; \
+	done
+	cp "$(ROOT)/lambdas/$(1).py" "$(ARTIFACTS_DIR)/"
 endef

@@ -1,0 +1,1 @@
+"""Deployment: template.yaml, the Makefile's Lambda packages and the dependency pins."""
