@@ -11,6 +11,9 @@ unreadable input (certificate or cache document missing, malformed or of an unkn
 ``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid;
 2 usage error, or the file is neither a CRL nor a revocation document.
 
+``serve``: runs until SIGINT or SIGTERM, then 0; 2 usage error (no documents, waitress missing,
+the address cannot be bound).
+
 Errors are one line on stderr, never a traceback. The command is ``main(argv)`` so it can be
 tested in-process as well as through ``python -m crlcheck``.
 """
@@ -148,6 +151,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--json", action="store_true", help="print one JSON object")
 
+    _add_serve_parser(commands)
+
     ins = commands.add_parser(
         "inspect",
         help="summarise a CRL or a revocation document",
@@ -157,6 +162,80 @@ def _build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
     ins.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _parse_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1 << 30:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r} (a whole number >= 1)")
+    return value
+
+
+def _parse_listen(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"invalid address {text!r} (HOST:PORT)")
+    return host.strip("[]"), int(port)
+
+
+def _add_serve_parser(commands: Any) -> None:
+    srv = commands.add_parser(
+        "serve",
+        help="HTTP decision endpoint for nginx auth_request and Envoy ext_authz",
+        description="Answer 200 (allow) or 403 (deny) for the client certificate a proxy puts "
+        "in --header; GET /healthz is 200 when every document is loaded and fresh. Needs "
+        "waitress: pip install 'crlcheck[serve]'. Exit 2 on a usage error.",
+    )
+    where = srv.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--documents", metavar="DIR", help="directory of documents, reloaded when they change"
+    )
+    where.add_argument("--s3-bucket", metavar="BUCKET", help="read the documents from S3")
+    srv.add_argument(
+        "--key",
+        action="append",
+        metavar="KEY",
+        help="document file name (or S3 key); repeat for several CAs; default with "
+        "--documents: every *.cache.json in DIR at startup",
+    )
+    srv.add_argument(
+        "--header",
+        required=True,
+        metavar="NAME",
+        help="the header the proxy sets to the client certificate (URL-encoded PEM), e.g. "
+        "X-Client-Cert; it must overwrite any the client sends",
+    )
+    srv.add_argument(
+        "--listen",
+        type=_parse_listen,
+        default=("127.0.0.1", 8080),
+        metavar="HOST:PORT",
+        help="address to listen on (default: 127.0.0.1:8080)",
+    )
+    srv.add_argument(
+        "--grace",
+        type=_parse_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="accept a CRL this long past its nextUpdate (default: 0)",
+    )
+    srv.add_argument(
+        "--revalidate",
+        type=_parse_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="minimum seconds between two revalidations of a document (default: 0, every request)",
+    )
+    srv.add_argument("--threads", type=_parse_count, default=4, metavar="N")
+    srv.add_argument("--connection-limit", type=_parse_count, default=256, metavar="N")
+    srv.add_argument(
+        "--timeout", type=_parse_count, default=30, metavar="SECONDS", help="idle connection"
+    )
+    srv.add_argument("--max-header-bytes", type=_parse_count, default=64 << 10, metavar="N")
+    srv.add_argument("-q", "--quiet", action="store_true", help="no log line per decision")
 
 
 def _read(path: str, what: str) -> bytes:
@@ -337,10 +416,70 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK if summary["freshness"] == "fresh" else EXIT_REFUSED
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    # Imported here: the other commands need none of it.
+    import logging
+
+    from crlcheck.frontends import (
+        DecisionEndpoint,
+        ServerLimits,
+        directory_authorizer,
+        s3_authorizer,
+        serve,
+    )
+    from crlcheck.frontends.endpoint import ServerMissingError
+
+    options: dict[str, Any] = {
+        "grace": timedelta(seconds=args.grace),
+        "revalidate_seconds": args.revalidate,
+    }
+    try:
+        if args.documents is not None:
+            if not Path(args.documents).is_dir():
+                raise UsageError(f"--documents {args.documents!r} is not a directory")
+            authorizer = directory_authorizer(args.documents, args.key, **options)
+        else:
+            if not args.key:
+                raise UsageError("--s3-bucket needs at least one --key")
+            authorizer = s3_authorizer(args.s3_bucket, args.key, **options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    limits = ServerLimits(
+        threads=args.threads,
+        connection_limit=args.connection_limit,
+        channel_timeout=args.timeout,
+        max_header_bytes=args.max_header_bytes,
+    )
+    host, port = args.listen
+    try:
+        serve(
+            DecisionEndpoint(authorizer, header=args.header),
+            host=host,
+            port=port,
+            limits=limits,
+            ready=lambda url: print(f"crlcheck: serving on {url}", file=sys.stderr, flush=True),
+        )
+    except ServerMissingError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _build_parser().parse_args(argv)
-    commands = {"preprocess": _cmd_preprocess, "check": _cmd_check, "inspect": _cmd_inspect}
+    commands = {
+        "preprocess": _cmd_preprocess,
+        "check": _cmd_check,
+        "inspect": _cmd_inspect,
+        "serve": _cmd_serve,
+    }
     try:
         return commands[args.command](args)
     except UsageError as exc:

@@ -178,7 +178,8 @@ def crlcheck_serve(*args: str) -> Iterator[str]:
         assert "serving on http://" in line, line + proc.stderr.read()
         url = line.rsplit(" ", 1)[1].strip()
         # Drain stderr (one log line per decision) so the server never blocks on a full pipe.
-        threading.Thread(target=proc.stderr.read, daemon=True).start()
+        drain = threading.Thread(target=proc.stderr.read, daemon=True)
+        drain.start()
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -187,6 +188,10 @@ def crlcheck_serve(*args: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(TIMEOUT)
+        if proc.stderr is not None:
+            if "drain" in locals():
+                drain.join(TIMEOUT)
+            proc.stderr.close()
 
 
 def nginx_binary() -> str | None:

@@ -6,7 +6,7 @@ a JSON reason for a deny. Documents come from a directory (revalidated with a ``
 request, reloaded when a file changes) or from S3, as the Lambda authorizer reads them.
 
 None of this imports a web framework or server: the middleware are plain ASGI and WSGI
-callables.
+callables, and waitress is imported only when :func:`serve` runs.
 """
 
 from __future__ import annotations
@@ -19,14 +19,18 @@ from crlcheck.frontends._door import (
     s3_authorizer,
 )
 from crlcheck.frontends.asgi import ASGIMiddleware
+from crlcheck.frontends.endpoint import DecisionEndpoint, ServerLimits, serve
 from crlcheck.frontends.wsgi import WSGIMiddleware
 
 __all__ = [
     "ASGIMiddleware",
+    "DecisionEndpoint",
     "DirectoryDocumentSource",
     "RequestError",
+    "ServerLimits",
     "WSGIMiddleware",
     "certificate_from_header",
     "directory_authorizer",
     "s3_authorizer",
+    "serve",
 ]
