@@ -11,6 +11,9 @@ unreadable input (certificate or cache document missing, malformed or of an unkn
 ``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid;
 2 usage error, or the file is neither a CRL nor a revocation document.
 
+``fetch``: 0 every CRL written or not modified; 1 a download failed or a CRL was refused; 2 usage
+error or unusable ``--issuer``.
+
 ``serve``: runs until SIGINT or SIGTERM, then 0; 2 usage error (no documents, waitress missing,
 the address cannot be bound).
 
@@ -152,6 +155,7 @@ def _build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true", help="print one JSON object")
 
     _add_serve_parser(commands)
+    _add_fetch_parser(commands)
 
     ins = commands.add_parser(
         "inspect",
@@ -236,6 +240,24 @@ def _add_serve_parser(commands: Any) -> None:
     )
     srv.add_argument("--max-header-bytes", type=_parse_count, default=64 << 10, metavar="N")
     srv.add_argument("-q", "--quiet", action="store_true", help="no log line per decision")
+
+
+def _add_fetch_parser(commands: Any) -> None:
+    fet = commands.add_parser(
+        "fetch",
+        help="download CRLs from HTTP distribution points and preprocess them",
+        description="Download each CRL (conditionally: ETag, If-Modified-Since; state in "
+        "DIR/.crlcheck-fetch.json), write it to DIR and preprocess it into DIR/NAME.cache.json. "
+        "Exit 0 all written or not modified, 1 a download failed or a CRL was refused, 2 usage.",
+    )
+    fet.add_argument("urls", nargs="+", metavar="URL", help="http(s) URL of a CRL")
+    fet.add_argument("--issuer", required=True, metavar="CERT", help="as for preprocess")
+    fet.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    fet.add_argument("--max-bytes", type=_parse_count, default=128 << 20, metavar="N")
+    fet.add_argument("--timeout", type=_parse_seconds, default=60.0, metavar="SECONDS")
+    fet.add_argument("--max-redirects", type=int, choices=range(11), default=5, metavar="N")
+    fet.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
+    fet.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _read(path: str, what: str) -> bytes:
@@ -471,6 +493,80 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+FETCH_STATE = ".crlcheck-fetch.json"
+
+
+def _crl_name(url: str) -> str:
+    """The file name a downloaded CRL is written under: the URL's last path segment."""
+    import urllib.parse
+
+    base = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in base)
+    safe = safe.lstrip(".")
+    if not safe:
+        raise UsageError(f"cannot name a file after {url!r}: its path has no file name")
+    return safe if safe.lower().endswith(".crl") else safe + ".crl"
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from crlcheck.fetch import FetchError, FetchLimits, Validators, download
+
+    out = Path(args.output)
+    if not out.is_dir():
+        raise UsageError(f"--output {args.output!r} is not a directory")
+    names = [_crl_name(url) for url in args.urls]
+    if len(set(names)) != len(names):
+        raise UsageError("two URLs end in the same file name: fetch them into separate DIRs")
+    state_path = out / FETCH_STATE
+    state: dict[str, Any] = {}
+    if state_path.exists():
+        try:
+            state = orjson.loads(state_path.read_bytes())
+        except orjson.JSONDecodeError:
+            state = {}  # A damaged state only costs unconditional downloads.
+    limits = FetchLimits(args.max_bytes, args.timeout, args.max_redirects)
+    status = EXIT_OK
+    for url, name in zip(args.urls, names, strict=True):
+        saved = state.get(url) or {}
+        validators = Validators(saved.get("etag"), saved.get("last_modified"))
+        crl_path = out / name
+        if not crl_path.exists():
+            validators = Validators()  # Nothing on disk to be "not modified" against.
+        try:
+            fetched = download(url, validators, limits)
+        except FetchError as exc:
+            print(f"crlcheck: {url}: refused ({exc.reason}): {exc.message}", file=sys.stderr)
+            status = EXIT_REFUSED
+            continue
+        if fetched.body is None:
+            print(f"crlcheck: {url}: not modified", file=sys.stderr)
+            continue
+        _write_atomically(crl_path, fetched.body)
+        preprocess = argparse.Namespace(
+            crl=str(crl_path),
+            issuer=args.issuer,
+            output=str(crl_path.with_suffix(".cache.json")),
+            at=args.at,
+            clock_skew=DEFAULT_CLOCK_SKEW.total_seconds(),
+            force=False,
+            quiet=args.quiet,
+        )
+        try:
+            _cmd_preprocess(preprocess)
+        except CRLCheckError as exc:
+            print(f"crlcheck: {url}: refused ({exc.reason}): {exc.message}", file=sys.stderr)
+            status = EXIT_REFUSED
+            continue
+        # Validators are kept only for a CRL that became a document: a refused one is
+        # downloaded again next time.
+        state[url] = {
+            "etag": fetched.validators.etag,
+            "last_modified": fetched.validators.last_modified,
+        }
+        _write_atomically(state_path, orjson.dumps(state, option=orjson.OPT_INDENT_2))
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _build_parser().parse_args(argv)
@@ -479,6 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _cmd_check,
         "inspect": _cmd_inspect,
         "serve": _cmd_serve,
+        "fetch": _cmd_fetch,
     }
     try:
         return commands[args.command](args)

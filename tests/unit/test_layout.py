@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "crlcheck"
-ADAPTERS = {"cli.py", "__main__.py"}  # Adapters outside crlcheck/aws that do I/O.
+ADAPTERS = {"cli.py", "__main__.py", "fetch.py"}  # Adapters outside packages that do I/O.
 ADAPTER_PACKAGES = {"aws", "frontends"}  # Packages of adapters (files, sockets, S3).
 
 
