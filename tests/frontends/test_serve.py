@@ -240,3 +240,105 @@ def test_serve_without_waitress_says_how_to_install_it(
     status = main(["serve", "--documents", str(tmp_path), "--header", HEADER])
     assert status == 2
     assert "pip install 'crlcheck[serve]'" in capsys.readouterr().err
+
+
+# --- One certificate, one decision, whatever the front door --------------------------------
+
+CASES = {
+    "good": (True, "not_revoked"),
+    "revoked": (False, "revoked"),
+    "unknown": (False, "no_covering_crl"),
+    "stale": (False, "crl_stale"),
+}
+
+
+class _Context:
+    aws_request_id = "c0ffee00-0000-4000-8000-000000000014"
+
+
+def test_the_same_certificate_gets_the_same_decision_through_every_front_door(
+    deployment: Deployment,
+    s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from crlcheck.cli import main
+    from crlcheck.frontends import ASGIMiddleware, WSGIMiddleware, directory_authorizer
+    from tests.serverless import BUCKET, authorizer_lambda, load_event
+
+    documents = sorted(deployment.documents.glob("*.cache.json"))
+    for path in documents:  # The same documents in S3, for the Lambda authorizer.
+        s3.put_object(Bucket=BUCKET, Key=f"crls/{path.name}", Body=path.read_bytes())
+    monkeypatch.setenv("CRLCHECK_BUCKET", BUCKET)
+    monkeypatch.setenv("CRLCHECK_DOCUMENT_KEYS", ",".join(f"crls/{p.name}" for p in documents))
+    for name in ("CRLCHECK_REVALIDATE_SECONDS", "CRLCHECK_STALE_GRACE_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("CRLCHECK_RESPONSE_FORMAT", raising=False)
+    lambda_handler = authorizer_lambda().handler
+
+    def ok(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [environ["crlcheck.decision"].reason.encode()]
+
+    wsgi = WSGIMiddleware(ok, directory_authorizer(deployment.documents))
+
+    async def asgi_ok(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = scope["crlcheck.decision"].reason.encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    asgi = ASGIMiddleware(asgi_ok, directory_authorizer(deployment.documents))
+
+    def through_lambda(pem: bytes) -> tuple[bool, str]:
+        response = lambda_handler(load_event("rest-request-mtls.json", pem), _Context())
+        (statement,) = response["policyDocument"]["Statement"]
+        return statement["Effect"] == "Allow", response["context"]["reason"]
+
+    def through_wsgi(pem: bytes) -> tuple[bool, str]:
+        status: list[str] = []
+        body = b"".join(wsgi({"SSL_CLIENT_CERT": pem.decode()}, lambda s, h: status.append(s)))
+        allowed = status[0] == "200 OK"
+        return allowed, body.decode() if allowed else json.loads(body)["reason"]
+
+    def through_asgi(pem: bytes) -> tuple[bool, str]:
+        import asyncio
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request"}
+
+        tls = {"tls": {"client_cert_chain": [pem.decode()], "client_cert_error": None}}
+        scope = {"type": "http", "path": "/", "headers": [], "extensions": tls}
+        asyncio.run(asgi(scope, receive, send))
+        allowed = sent[0]["status"] == 200
+        body = sent[1]["body"]
+        return allowed, body.decode() if allowed else json.loads(body)["reason"]
+
+    def through_nginx(pem_label: str) -> tuple[bool, str]:
+        status, reason, _ = mtls_get(deployment, pem_label)
+        assert reason is not None
+        return status == 200, reason
+
+    def through_cli(path: Path) -> tuple[bool, str]:
+        argv = ["check", str(path), "--json"]
+        for document in documents:
+            argv += ["--cache", str(document)]
+        capsys.readouterr()  # The Lambda's log lines so far.
+        status = main(argv)
+        view = json.loads(capsys.readouterr().out)
+        return status == 0, view["reason"]
+
+    for label, expected in CASES.items():
+        cert_path, _, leaf = deployment.clients[label]
+        answers = {
+            "lambda": through_lambda(leaf.pem),
+            "wsgi": through_wsgi(leaf.pem),
+            "asgi": through_asgi(leaf.pem),
+            "serve behind nginx": through_nginx(label),
+            "cli": through_cli(cert_path),
+        }
+        assert answers == dict.fromkeys(answers, expected), label
