@@ -12,6 +12,12 @@ unreadable input (certificate or cache document missing, malformed or of an unkn
 or a CRL field is out of range (``crl_field_out_of_range``: a year outside 1-9999, a cRLNumber
 over 20 octets); 2 usage error, or the file is neither a CRL nor a revocation document.
 
+``fetch``: 0 every CRL written or not modified; 1 a download failed or a CRL was refused; 2 usage
+error or unusable ``--issuer``.
+
+``serve``: runs until SIGINT or SIGTERM, then 0; 2 usage error (no documents, waitress missing,
+the address cannot be bound).
+
 Errors are one line on stderr, never a traceback. The command is ``main(argv)`` so it can be
 tested in-process as well as through ``python -m crlcheck``.
 """
@@ -172,6 +178,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--json", action="store_true", help="print one JSON object")
 
+    _add_serve_parser(commands)
+    _add_fetch_parser(commands)
+
     ins = commands.add_parser(
         "inspect",
         help="summarise a CRL or a revocation document",
@@ -182,6 +191,98 @@ def _build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
     ins.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _parse_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1 << 30:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r} (a whole number >= 1)")
+    return value
+
+
+def _parse_listen(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"invalid address {text!r} (HOST:PORT)")
+    return host.strip("[]"), int(port)
+
+
+def _add_serve_parser(commands: Any) -> None:
+    srv = commands.add_parser(
+        "serve",
+        help="HTTP decision endpoint for nginx auth_request and Envoy ext_authz",
+        description="Answer 200 (allow) or 403 (deny) for the client certificate a proxy puts "
+        "in --header; GET /healthz is 200 when every document is loaded and fresh. Needs "
+        "waitress: pip install 'crlcheck[serve]'. Exit 2 on a usage error.",
+    )
+    where = srv.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--documents", metavar="DIR", help="directory of documents, reloaded when they change"
+    )
+    where.add_argument("--s3-bucket", metavar="BUCKET", help="read the documents from S3")
+    srv.add_argument(
+        "--key",
+        action="append",
+        metavar="KEY",
+        help="document file name (or S3 key); repeat for several CAs; default with "
+        "--documents: every *.cache.json in DIR at startup",
+    )
+    srv.add_argument(
+        "--header",
+        required=True,
+        metavar="NAME",
+        help="the header the proxy sets to the client certificate (URL-encoded PEM), e.g. "
+        "X-Client-Cert; it must overwrite any the client sends",
+    )
+    srv.add_argument(
+        "--listen",
+        type=_parse_listen,
+        default=("127.0.0.1", 8080),
+        metavar="HOST:PORT",
+        help="address to listen on (default: 127.0.0.1:8080)",
+    )
+    srv.add_argument(
+        "--grace",
+        type=_parse_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="accept a CRL this long past its nextUpdate (default: 0)",
+    )
+    srv.add_argument(
+        "--revalidate",
+        type=_parse_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="minimum seconds between two revalidations of a document (default: 0, every request)",
+    )
+    srv.add_argument("--threads", type=_parse_count, default=4, metavar="N")
+    srv.add_argument("--connection-limit", type=_parse_count, default=256, metavar="N")
+    srv.add_argument(
+        "--timeout", type=_parse_count, default=30, metavar="SECONDS", help="idle connection"
+    )
+    srv.add_argument("--max-header-bytes", type=_parse_count, default=64 << 10, metavar="N")
+    srv.add_argument("-q", "--quiet", action="store_true", help="no log line per decision")
+
+
+def _add_fetch_parser(commands: Any) -> None:
+    fet = commands.add_parser(
+        "fetch",
+        help="download CRLs from HTTP distribution points and preprocess them",
+        description="Download each CRL (conditionally: ETag, If-Modified-Since; state in "
+        "DIR/.crlcheck-fetch.json), write it to DIR and preprocess it into DIR/NAME.cache.json. "
+        "Exit 0 all written or not modified, 1 a download failed or a CRL was refused, 2 usage.",
+    )
+    fet.add_argument("urls", nargs="+", metavar="URL", help="http(s) URL of a CRL")
+    fet.add_argument("--issuer", required=True, metavar="CERT", help="as for preprocess")
+    fet.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    fet.add_argument("--max-bytes", type=_parse_count, default=128 << 20, metavar="N")
+    fet.add_argument("--timeout", type=_parse_seconds, default=60.0, metavar="SECONDS")
+    fet.add_argument("--max-redirects", type=int, choices=range(11), default=5, metavar="N")
+    fet.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
+    fet.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _read(path: str, what: str) -> bytes:
@@ -385,10 +486,142 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK if summary["freshness"] == "fresh" else EXIT_REFUSED
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    # Imported here: the other commands need none of it.
+    import logging
+
+    from crlcheck.frontends import (
+        DecisionEndpoint,
+        ServerLimits,
+        directory_authorizer,
+        s3_authorizer,
+        serve,
+    )
+    from crlcheck.frontends.endpoint import ServerMissingError
+
+    options: dict[str, Any] = {
+        "grace": timedelta(seconds=args.grace),
+        "revalidate_seconds": args.revalidate,
+    }
+    try:
+        if args.documents is not None:
+            if not Path(args.documents).is_dir():
+                raise UsageError(f"--documents {args.documents!r} is not a directory")
+            authorizer = directory_authorizer(args.documents, args.key, **options)
+        else:
+            if not args.key:
+                raise UsageError("--s3-bucket needs at least one --key")
+            authorizer = s3_authorizer(args.s3_bucket, args.key, **options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    limits = ServerLimits(
+        threads=args.threads,
+        connection_limit=args.connection_limit,
+        channel_timeout=args.timeout,
+        max_header_bytes=args.max_header_bytes,
+    )
+    host, port = args.listen
+    try:
+        serve(
+            DecisionEndpoint(authorizer, header=args.header),
+            host=host,
+            port=port,
+            limits=limits,
+            ready=lambda url: print(f"crlcheck: serving on {url}", file=sys.stderr, flush=True),
+        )
+    except ServerMissingError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return EXIT_OK
+
+
+FETCH_STATE = ".crlcheck-fetch.json"
+
+
+def _crl_name(url: str) -> str:
+    """The file name a downloaded CRL is written under: the URL's last path segment."""
+    import urllib.parse
+
+    base = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in base)
+    safe = safe.lstrip(".")
+    if not safe:
+        raise UsageError(f"cannot name a file after {url!r}: its path has no file name")
+    return safe if safe.lower().endswith(".crl") else safe + ".crl"
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from crlcheck.fetch import FetchError, FetchLimits, Validators, download
+
+    out = Path(args.output)
+    if not out.is_dir():
+        raise UsageError(f"--output {args.output!r} is not a directory")
+    names = [_crl_name(url) for url in args.urls]
+    if len(set(names)) != len(names):
+        raise UsageError("two URLs end in the same file name: fetch them into separate DIRs")
+    state_path = out / FETCH_STATE
+    state: dict[str, Any] = {}
+    if state_path.exists():
+        try:
+            state = orjson.loads(state_path.read_bytes())
+        except orjson.JSONDecodeError:
+            state = {}  # A damaged state only costs unconditional downloads.
+    limits = FetchLimits(args.max_bytes, args.timeout, args.max_redirects)
+    status = EXIT_OK
+    for url, name in zip(args.urls, names, strict=True):
+        saved = state.get(url) or {}
+        validators = Validators(saved.get("etag"), saved.get("last_modified"))
+        crl_path = out / name
+        if not crl_path.exists():
+            validators = Validators()  # Nothing on disk to be "not modified" against.
+        try:
+            fetched = download(url, validators, limits)
+        except FetchError as exc:
+            print(f"crlcheck: {url}: refused ({exc.reason}): {exc.message}", file=sys.stderr)
+            status = EXIT_REFUSED
+            continue
+        if fetched.body is None:
+            print(f"crlcheck: {url}: not modified", file=sys.stderr)
+            continue
+        _write_atomically(crl_path, fetched.body)
+        # The preprocess command's own parser, so every option gets its default.
+        argv = ["preprocess", str(crl_path), "--issuer", args.issuer]
+        argv += ["-o", str(crl_path.with_suffix(".cache.json"))]
+        argv += ["-q"] if args.quiet else []
+        preprocess = _build_parser().parse_args(argv)
+        preprocess.at = args.at
+        try:
+            _cmd_preprocess(preprocess)
+        except CRLCheckError as exc:
+            print(f"crlcheck: {url}: refused ({exc.reason}): {exc.message}", file=sys.stderr)
+            status = EXIT_REFUSED
+            continue
+        # Validators are kept only for a CRL that became a document: a refused one is
+        # downloaded again next time.
+        state[url] = {
+            "etag": fetched.validators.etag,
+            "last_modified": fetched.validators.last_modified,
+        }
+        _write_atomically(state_path, orjson.dumps(state, option=orjson.OPT_INDENT_2))
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _build_parser().parse_args(argv)
-    commands = {"preprocess": _cmd_preprocess, "check": _cmd_check, "inspect": _cmd_inspect}
+    commands = {
+        "preprocess": _cmd_preprocess,
+        "check": _cmd_check,
+        "inspect": _cmd_inspect,
+        "serve": _cmd_serve,
+        "fetch": _cmd_fetch,
+    }
     try:
         return commands[args.command](args)
     except UsageError as exc:

@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "crlcheck"
-ADAPTERS = {"cli.py", "__main__.py"}  # Adapters outside crlcheck/aws that do I/O.
+ADAPTERS = {"cli.py", "__main__.py", "fetch.py"}  # Adapters outside packages that do I/O.
+ADAPTER_PACKAGES = {"aws", "frontends"}  # Packages of adapters (files, sockets, S3).
 
 
 def _imports(path: Path) -> set[str]:
@@ -30,7 +31,7 @@ def _imports(path: Path) -> set[str]:
 CORE = sorted(
     p
     for p in PACKAGE.rglob("*.py")
-    if "aws" not in p.relative_to(PACKAGE).parts and p.name not in ADAPTERS
+    if not ADAPTER_PACKAGES & set(p.relative_to(PACKAGE).parts) and p.name not in ADAPTERS
 )
 
 
