@@ -39,22 +39,26 @@ retried on every refresh regardless of the interval: until it loads, its certifi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal, Protocol
 
 from cryptography import x509
 
+from crlcheck.catalog import Catalog, CatalogEntry, load_catalog
 from crlcheck.certificate import load_certificates
 from crlcheck.codec import load_document
 from crlcheck.errors import CRLCheckError, DocumentTooLargeError, StorageError
-from crlcheck.revset import RevocationSet
+from crlcheck.revset import RevocationSet, distribution_point_names, is_ca
 
 __all__ = [
     "BAD_BODY_RETRY_SECONDS",
     "NOT_MODIFIED",
     "CachedDocument",
+    "CatalogCache",
     "CertificateBundle",
     "DocumentSource",
     "Fetched",
@@ -160,6 +164,15 @@ class RefreshReport:
     reloaded: tuple[str, ...] = ()
     failures: tuple[RefreshFailure, ...] = ()
     unusable: tuple[str, ...] = ()
+
+    def merged(self, other: RefreshReport) -> RefreshReport:
+        """This report followed by ``other`` (a catalog refresh, then a request's loads)."""
+        return RefreshReport(
+            checked=self.checked + other.checked,
+            reloaded=self.reloaded + other.reloaded,
+            failures=self.failures + other.failures,
+            unusable=tuple(dict.fromkeys(self.unusable + other.unusable)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,3 +406,194 @@ class CertificateBundle:
             return _failure(self.key, exc, kept=loaded, stage="load")
         self._certificates, self._etag = certificates, result.etag
         return None
+
+
+@dataclass(slots=True)
+class _Held:
+    revset: RevocationSet
+    etag: str
+    size: int
+
+
+class CatalogCache:
+    """Documents chosen per request through a catalog (:mod:`crlcheck.catalog`), loaded lazily.
+
+    :meth:`refresh` revalidates the catalog alone, with one conditional fetch (subject to the
+    revalidation interval); :meth:`select` loads what a request's certificates need: the
+    documents the catalog lists for their issuers and distribution points, fetched on first use
+    and again only when the catalog shows another ETag (conditionally on the held one), and
+    evicted least-recently-used above ``max_bytes``. A request's store traffic is thus one
+    catalog read plus the documents that changed among those it needs, whatever the number of
+    documents.
+
+    Faults keep what was good: a catalog read that fails keeps the last good catalog; a
+    document read that fails keeps its last good set. A cold start without a catalog has no
+    sets, so every certificate is denied (``store_unavailable``).
+
+    Args:
+        source: Where the catalog and the documents are read from.
+        catalog_key: The catalog's key.
+        revalidate_seconds: Minimum seconds between two revalidations of the catalog.
+        max_bytes: Memory budget of the loaded sets (``RevocationSet.size_bytes``).
+    """
+
+    def __init__(
+        self,
+        source: DocumentSource,
+        catalog_key: str,
+        *,
+        revalidate_seconds: float = 0.0,
+        max_bytes: int = 256 << 20,
+    ) -> None:
+        if not math.isfinite(revalidate_seconds) or revalidate_seconds < 0:
+            raise ValueError("revalidate_seconds must be a finite number >= 0")
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        self.catalog_key = catalog_key
+        self._source = source
+        self._interval = revalidate_seconds
+        self.max_bytes = max_bytes
+        self._catalog: Catalog | None = None
+        self._catalog_etag: str | None = None
+        self._attempted: float | None = None
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._bad: dict[str, str] = {}  # key -> ETag of a body that did not load
+        self._lock = threading.Lock()
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """The last good catalog, or None before one loaded."""
+        return self._catalog
+
+    def held_bytes(self) -> int:
+        """The memory the loaded sets hold (estimated)."""
+        return sum(h.size for h in self._held.values())
+
+    def sets(self) -> tuple[RevocationSet, ...]:
+        """Every loaded set (most recently used last)."""
+        return tuple(h.revset for h in self._held.values())
+
+    def refresh(self, now: float) -> RefreshReport:
+        """Revalidate the catalog if due (one conditional fetch); never raises for a fault."""
+        loaded = self._catalog is not None
+        if loaded and self._attempted is not None and now - self._attempted < self._interval:
+            return RefreshReport()
+        self._attempted = now
+        key = self.catalog_key
+        try:
+            result = self._source.fetch(key, self._catalog_etag if loaded else None)
+        except CRLCheckError as exc:
+            return self._report_catalog_failure(_failure(key, exc, kept=loaded))
+        if isinstance(result, NotModified):
+            return RefreshReport(checked=(key,))
+        try:
+            catalog = load_catalog(result.body)
+        except CRLCheckError as exc:
+            failure = _failure(key, exc, kept=loaded, stage="load")
+            return self._report_catalog_failure(failure, checked=True)
+        self._catalog, self._catalog_etag = catalog, result.etag
+        return RefreshReport(checked=(key,), reloaded=(key,))
+
+    def _report_catalog_failure(
+        self, failure: RefreshFailure, *, checked: bool = True
+    ) -> RefreshReport:
+        unusable = () if self._catalog is not None else (self.catalog_key,)
+        return RefreshReport(
+            checked=(self.catalog_key,) if checked else (),
+            failures=(failure,),
+            unusable=unusable,
+        )
+
+    def select(
+        self, certificates: Sequence[x509.Certificate], now: float
+    ) -> tuple[tuple[RevocationSet, ...], RefreshReport]:
+        """The sets that may cover ``certificates``, loading what is missing or changed.
+
+        Args:
+            certificates: The certificates to be decided (a leaf, and intermediates).
+            now: The current monotonic time (unused today; kept for symmetry with refresh).
+
+        Returns:
+            The sets, and a report of the documents fetched, failed or unusable.
+        """
+        catalog = self._catalog
+        if catalog is None:
+            return (), RefreshReport(unusable=(self.catalog_key,))
+        wanted: dict[str, CatalogEntry] = {}
+        for cert in certificates:
+            try:
+                issuer_der = cert.issuer.public_bytes()
+                points = distribution_point_names(cert)
+                ca = is_ca(cert)
+            except Exception:  # noqa: S112 (an unreadable certificate is decide()'s to deny)
+                continue
+            for entry in catalog.select(issuer_der, points, is_ca=ca):
+                wanted[entry.key] = entry
+        checked: list[str] = []
+        reloaded: list[str] = []
+        failures: list[RefreshFailure] = []
+        sets: list[RevocationSet] = []
+        unusable: list[str] = []
+        with self._lock:
+            for key, entry in wanted.items():
+                held = self._held.get(key)
+                if held is None or held.etag != entry.etag:
+                    checked.append(key)
+                    held, failure = self._load(key, entry, held)
+                    if failure is not None:
+                        failures.append(failure)
+                    elif held is not None:
+                        reloaded.append(key)
+                if held is None:
+                    unusable.append(key)
+                    continue
+                self._held.move_to_end(key)
+                sets.append(held.revset)
+            self._evict(keep=set(wanted))
+        report = RefreshReport(
+            checked=tuple(checked),
+            reloaded=tuple(reloaded),
+            failures=tuple(failures),
+            unusable=tuple(unusable),
+        )
+        return tuple(sets), report
+
+    def _load(
+        self, key: str, entry: CatalogEntry, held: _Held | None
+    ) -> tuple[_Held | None, RefreshFailure | None]:
+        """Fetch ``key`` (conditionally on the held ETag); return what is held after it."""
+        if self._bad.get(key) == entry.etag:
+            # The catalog still names a body that did not load: do not download it again.
+            failure = RefreshFailure(
+                key,
+                "document_invalid",
+                "the body the catalog names did not load",
+                retryable=False,
+                kept=held is not None,
+                stage="load",
+            )
+            return held, failure
+        try:
+            result = self._source.fetch(key, held.etag if held is not None else None)
+        except CRLCheckError as exc:
+            return held, _failure(key, exc, kept=held is not None)
+        if isinstance(result, NotModified):
+            return held, None  # The catalog is behind the document: keep serving the held set.
+        try:
+            revset = load_document(result.body, check_order="lazy")
+        except CRLCheckError as exc:
+            self._bad[key] = entry.etag
+            return held, _failure(key, exc, kept=held is not None, stage="load")
+        self._bad.pop(key, None)
+        new = _Held(revset, result.etag, revset.size_bytes())
+        self._held[key] = new
+        return new, None
+
+    def _evict(self, *, keep: set[str]) -> None:
+        total = self.held_bytes()
+        for key in list(self._held):
+            if total <= self.max_bytes:
+                break
+            if key in keep:
+                continue
+            total -= self._held.pop(key).size

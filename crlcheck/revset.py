@@ -410,6 +410,11 @@ class RevocationSet:
         """Return True while ``now`` is in the CRL's window (:meth:`CRLInfo.validity`)."""
         return self.info.validity(now, grace=grace, clock_skew=clock_skew) is Validity.FRESH
 
+    def size_bytes(self) -> int:
+        """About how much memory the set holds: its keys, details and sparse index."""
+        details = len(self._details) if self._details is not None else self._count * DETAIL_SIZE
+        return len(self._blob) + details + len(self._index) * (self.width + 40) + 512
+
     def keys_blob(self) -> bytes:
         """The concatenated sorted keys (for the document codec)."""
         return self._blob
@@ -446,6 +451,20 @@ def _generalized_time(text: bytes) -> datetime | None:
         )
     except ValueError:
         return None
+
+
+def is_ca(certificate: x509.Certificate) -> bool:
+    """True when the certificate's basicConstraints says it is a CA."""
+    return _is_ca(certificate)
+
+
+def distribution_point_names(certificate: x509.Certificate) -> frozenset[str]:
+    """The certificate's cRLDistributionPoints fullName values (as :func:`general_name_text`)."""
+    try:
+        cdp = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return frozenset()
+    return frozenset(general_name_text(n) for point in cdp for n in point.full_name or ())
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:

@@ -16,10 +16,17 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from crlcheck.cache import CertificateBundle, RefreshFailure, RefreshReport, RevocationCache
-from crlcheck.chain import decide_chain
+from crlcheck.cache import (
+    CatalogCache,
+    CertificateBundle,
+    RefreshFailure,
+    RefreshReport,
+    RevocationCache,
+)
+from crlcheck.certificate import load_certificate
+from crlcheck.chain import build_path, decide_chain
 from crlcheck.decision import Decision, decide
-from crlcheck.errors import Reason
+from crlcheck.errors import CertificateParseError, Reason
 from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet
 
 __all__ = ["Authorizer", "Verdict"]
@@ -46,7 +53,9 @@ class Authorizer:
     """Decides client certificates against the documents of a :class:`RevocationCache`.
 
     Args:
-        cache: The documents (revalidated before every decision, subject to its interval).
+        cache: The documents (revalidated before every decision, subject to its interval): a
+            fixed list (:class:`RevocationCache`), or a catalog that selects them per request
+            (:class:`CatalogCache`).
         grace: How long past nextUpdate a CRL may still allow.
         clock_skew: How far before thisUpdate a CRL may already be used.
         chain: Intermediates to check above each leaf (:mod:`crlcheck.chain`); None checks
@@ -57,7 +66,7 @@ class Authorizer:
 
     def __init__(
         self,
-        cache: RevocationCache,
+        cache: RevocationCache | CatalogCache,
         *,
         grace: timedelta = timedelta(0),
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
@@ -83,18 +92,31 @@ class Authorizer:
         """
         clock = self._monotonic() if self._monotonic is not None else time.monotonic()
         report = self.cache.refresh(clock)
-        sets = self.cache.sets()
         chain_failure = self.chain.refresh(clock) if self.chain is not None else None
-        if self.chain is None:
-            decision = decide(
-                certificate, sets, now=now, grace=self.grace, clock_skew=self.clock_skew
-            )
-        elif (chain := self.chain.certificates()) is None:
+        chain = self.chain.certificates() if self.chain is not None else None
+        if self.chain is not None and chain is None:
             # Intermediates must be checked but are unknown: fail closed.
             decision = Decision.deny(
                 Reason.STORE_UNAVAILABLE,
                 f"the chain bundle {self.chain.key!r} has not loaded: "
                 + (chain_failure.message if chain_failure is not None else "no attempt yet"),
+            )
+            return Verdict(decision, report, (), chain_failure)
+        if isinstance(self.cache, CatalogCache):
+            # The catalog chooses the documents from the certificates on the path.
+            try:
+                if not isinstance(certificate, x509.Certificate):
+                    certificate = load_certificate(certificate)
+            except CertificateParseError as exc:
+                return Verdict(Decision.deny(exc.deny_reason, exc.message), report, ())
+            path = [certificate, *build_path(certificate, chain)] if chain else [certificate]
+            sets, loads = self.cache.select(path, clock)
+            report = report.merged(loads)
+        else:
+            sets = self.cache.sets()
+        if chain is None:
+            decision = decide(
+                certificate, sets, now=now, grace=self.grace, clock_skew=self.clock_skew
             )
         else:
             decision = decide_chain(

@@ -30,7 +30,8 @@ from crlcheck.aws.events import (
 from crlcheck.aws.logs import decision_record, error_record, write_line
 from crlcheck.aws.responses import decision_context, policy_response, simple_response
 from crlcheck.aws.settings import AuthorizerSettings, ResponseFormat
-from crlcheck.cache import CertificateBundle, DocumentSource, RevocationCache
+from crlcheck.cache import CatalogCache, CertificateBundle, DocumentSource, RevocationCache
+from crlcheck.catalog import catalog_key
 from crlcheck.decision import Decision
 from crlcheck.errors import EventError, Reason
 from crlcheck.serial import format_serial
@@ -115,7 +116,16 @@ class AuthorizerHandler:
     ) -> AuthorizerHandler:
         """Build the handler for ``settings``, reading documents from ``source``."""
         interval = settings.revalidate_seconds
-        cache = RevocationCache(source, settings.document_keys, revalidate_seconds=interval)
+        cache: RevocationCache | CatalogCache
+        if settings.document_prefix is not None:
+            cache = CatalogCache(
+                source,
+                catalog_key(settings.document_prefix),
+                revalidate_seconds=interval,
+                max_bytes=settings.cache_max_bytes,
+            )
+        else:
+            cache = RevocationCache(source, settings.document_keys, revalidate_seconds=interval)
         chain = (
             CertificateBundle(source, settings.chain_key, revalidate_seconds=interval)
             if settings.chain_key is not None

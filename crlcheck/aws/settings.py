@@ -10,7 +10,9 @@ Authorizer:
 variable                           default    meaning
 =================================  =========  ====================================================
 ``CRLCHECK_BUCKET``                required   bucket holding the documents
-``CRLCHECK_DOCUMENT_KEYS``         required   comma-separated document keys, one per CRL issuer
+``CRLCHECK_DOCUMENT_KEYS``         (one of)   comma-separated document keys, one per CRL issuer
+``CRLCHECK_DOCUMENT_PREFIX``       (one of)   prefix whose catalog lists the documents (lazy)
+``CRLCHECK_CACHE_MAX_MB``          (memory/2) memory budget of loaded sets (catalog mode)
 ``CRLCHECK_REVALIDATE_SECONDS``    ``0``      minimum seconds between revalidations of a document
 ``CRLCHECK_STALE_GRACE_SECONDS``   ``0``      seconds past nextUpdate a CRL may still allow
 ``CRLCHECK_RESPONSE_FORMAT``       ``policy`` ``policy`` (IAM policy) or ``simple`` (HTTP API 2.0)
@@ -27,6 +29,7 @@ variable                           default    meaning
 ``CRLCHECK_OUTPUT_PREFIX``         ``""``     prefix for documents; empty: next to the CRL
 ``CRLCHECK_CLOCK_SKEW_SECONDS``    ``300``    how far in the future a CRL's thisUpdate may be
 ``CRLCHECK_ALLOW_SHA1``            ``false``  ``true``: accept SHA-1-signed CRLs (legacy CAs only)
+``CRLCHECK_DOCUMENT_PREFIX``       (none)     keep the catalog of the documents under it
 =================================  =========  ====================================================
 
 Every ``*_SECONDS`` value is a finite number from 0 to :data:`MAX_SECONDS` (10 years): far
@@ -105,6 +108,29 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _prefix(env: Mapping[str, str], name: str) -> str | None:
+    """A key prefix ("crls/"), or None when unset; "" is not a prefix here."""
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    if text.startswith("/"):
+        raise SettingsError(f"{name}={text!r} must not start with '/'", variable=name)
+    return _key(text, name)
+
+
+def _megabytes(env: Mapping[str, str], name: str) -> int:
+    """A memory budget in MiB; by default half the function's memory (or 256 outside Lambda)."""
+    text = env.get(name, "").strip()
+    if not text:
+        memory = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").strip()
+        return max(int(memory) // 2, 16) if memory.isdecimal() else 256
+    if not text.isdecimal() or not 1 <= int(text) <= 10240:
+        raise SettingsError(
+            f"{name}={text!r} must be a whole number of MiB, 1-10240", variable=name
+        )
+    return int(text)
+
+
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     text = env.get(name, "").strip()
     if not text:
@@ -124,6 +150,9 @@ class AuthorizerSettings:
         revalidate_seconds: Minimum seconds between two revalidations of a loaded document.
         stale_grace: How long past nextUpdate a CRL may still allow.
         response_format: ``"policy"``, or ``"simple"`` for HTTP API payload 2.0 events.
+        document_prefix: With a catalog (:mod:`crlcheck.catalog`), the prefix it lists; then
+            ``document_keys`` is empty and documents are loaded per request.
+        cache_max_bytes: The memory budget of loaded sets in catalog mode.
         chain_key: Key (in ``bucket``) of a PEM bundle of intermediate CA certificates whose
             revocation is checked too (:mod:`crlcheck.chain`); None checks the leaf only.
     """
@@ -131,6 +160,8 @@ class AuthorizerSettings:
     bucket: str
     document_keys: tuple[str, ...]
     revalidate_seconds: float = 0.0
+    document_prefix: str | None = None
+    cache_max_bytes: int = 256 << 20
     stale_grace: timedelta = timedelta(0)
     response_format: ResponseFormat = "policy"
     chain_key: str | None = None
@@ -147,8 +178,15 @@ class AuthorizerSettings:
         """
         env = _environ(environ)
         bucket = _bucket(_required(env, "CRLCHECK_BUCKET"), "CRLCHECK_BUCKET")
-        raw_keys = _required(env, "CRLCHECK_DOCUMENT_KEYS")
-        keys = tuple(k.strip() for k in raw_keys.split(","))
+        raw_keys = env.get("CRLCHECK_DOCUMENT_KEYS", "").strip()
+        prefix = _prefix(env, "CRLCHECK_DOCUMENT_PREFIX")
+        if bool(raw_keys) == (prefix is not None):
+            raise SettingsError(
+                "set exactly one of CRLCHECK_DOCUMENT_KEYS (a fixed list) and "
+                "CRLCHECK_DOCUMENT_PREFIX (a catalog)",
+                variable="CRLCHECK_DOCUMENT_KEYS",
+            )
+        keys = tuple(k.strip() for k in raw_keys.split(",")) if raw_keys else ()
         if not all(keys):
             raise SettingsError(
                 "CRLCHECK_DOCUMENT_KEYS has an empty entry", variable="CRLCHECK_DOCUMENT_KEYS"
@@ -169,6 +207,8 @@ class AuthorizerSettings:
         return cls(
             bucket=bucket,
             document_keys=keys,
+            document_prefix=prefix,
+            cache_max_bytes=_megabytes(env, "CRLCHECK_CACHE_MAX_MB") << 20,
             revalidate_seconds=_seconds(env, "CRLCHECK_REVALIDATE_SECONDS", 0.0),
             stale_grace=timedelta(seconds=_seconds(env, "CRLCHECK_STALE_GRACE_SECONDS", 0.0)),
             response_format="simple" if response_format == "simple" else "policy",
@@ -186,6 +226,7 @@ class PreprocessorSettings:
         output_prefix: Prefix of document keys; empty writes each document next to its CRL.
         clock_skew: How far in the future a CRL's thisUpdate may be.
         allow_sha1: Accept CRLs signed with a SHA-1-based algorithm (legacy CAs only).
+        document_prefix: Documents written under this prefix are listed in its catalog.
     """
 
     truststore_key: str
@@ -193,6 +234,7 @@ class PreprocessorSettings:
     output_prefix: str = ""
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
     allow_sha1: bool = False
+    document_prefix: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PreprocessorSettings:
@@ -228,4 +270,5 @@ class PreprocessorSettings:
                 )
             ),
             allow_sha1=_flag(env, "CRLCHECK_ALLOW_SHA1", default=False),
+            document_prefix=_prefix(env, "CRLCHECK_DOCUMENT_PREFIX"),
         )

@@ -33,7 +33,7 @@ import orjson
 
 from crlcheck._text import sanitize
 from crlcheck._time import format_utc
-from crlcheck.cache import DocumentSource, RevocationCache
+from crlcheck.cache import CatalogCache, DocumentSource, RevocationCache
 from crlcheck.decision import Decision
 from crlcheck.errors import CertificateParseError, CRLCheckError, Reason
 from crlcheck.frontends._directory import DirectoryDocumentSource
@@ -196,12 +196,20 @@ class Door:
             CRL number, nextUpdate and freshness (with the authorizer's grace).
         """
         now = self._clock()
+        cache = self.authorizer.cache
+        if isinstance(cache, CatalogCache):
+            # Documents are loaded per request: healthy once the catalog is.
+            with self._lock:
+                cache.refresh(time.monotonic())
+            loaded = cache.catalog is not None
+            catalog = {"key": cache.catalog_key, "loaded": loaded}
+            return loaded, {"healthy": loaded, "documents": [catalog]}
         with self._lock:
-            self.authorizer.cache.refresh(time.monotonic())
-            documents = self.authorizer.cache.documents()
+            cache.refresh(time.monotonic())
+            documents = cache.documents()
         healthy = True
         entries = []
-        for key in self.authorizer.cache.keys:
+        for key in cache.keys:
             cached = documents.get(key)
             if cached is None:
                 healthy = False
