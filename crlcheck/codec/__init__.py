@@ -4,7 +4,9 @@ A document is written once (by the preprocessor or ``crlcheck preprocess``) and 
 cold start, so each format favours loading. The format of a document is recognised from its
 first bytes (:func:`sniff`); each format lives in its own module and registers its reader and
 writer in :data:`_FORMATS`, so a new format is a new module and one new entry here, not a new
-branch in every caller. Today there is one: version 1, JSON (``_json``, docs/FORMAT.md).
+branch in every caller. Today there are two (docs/FORMAT.md): version 1, JSON (``_json``,
+the default), and version 2, binary (``_binary``: no decoding at load, the keys are searched in
+place; its first bytes are a magic that no JSON document, PEM file or DER CRL starts with).
 
 Every reader refuses what it cannot vouch for with :class:`~crlcheck.CacheFormatError`: a
 truncated, altered or unknown document never yields a partial or empty set.
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
-from crlcheck.codec import _json
+from crlcheck.codec import _binary, _json
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import RevocationSet
 
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 CheckOrder = Literal["eager", "lazy"]
-DocumentFormat = Literal["json"]
+DocumentFormat = Literal["json", "binary"]
 
 FORMAT_VERSION: Final = _json.FORMAT_VERSION
 """The version of the default (JSON) document format."""
@@ -55,6 +57,13 @@ class _Format:
 
 _FORMATS: Final[tuple[_Format, ...]] = (
     _Format("json", ".cache.json", lambda head: head[:1] == b"{", _json.load, _json.dump),
+    _Format(
+        "binary",
+        ".cache.bin",
+        lambda head: head.startswith(_binary.MAGIC),
+        _binary.load,
+        _binary.dump,
+    ),
 )
 
 FORMATS: Final = tuple(f.name for f in _FORMATS)
@@ -128,7 +137,8 @@ def dump_document(
     Args:
         revset: The verified set.
         generated_at: Recorded as ``generated_at`` when given (informational only).
-        format: The document format (``"json"``, version 1, by default).
+        format: The document format: ``"json"`` (version 1, the default) or ``"binary"``
+            (version 2).
 
     Returns:
         The document bytes.
@@ -145,7 +155,7 @@ def dump_document(
 
 
 def document_suffix(format: DocumentFormat = DEFAULT_FORMAT) -> str:
-    """The file suffix documents of ``format`` are written with (``.cache.json``)."""
+    """The file suffix of documents of ``format``: ``.cache.json`` or ``.cache.bin``."""
     for fmt in _FORMATS:
         if fmt.name == format:
             return fmt.suffix
