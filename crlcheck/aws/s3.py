@@ -71,9 +71,11 @@ PREPROCESSOR_CONFIG: Final = Config(
     user_agent_extra="crlcheck-preprocessor",
 )
 
-# The largest document the authorizer downloads. A one-million-entry CRL makes a document of
+# The largest document the authorizer downloads. A one-million-entry CRL makes a JSON document of
 # about 44 MB, which takes about 130 MB once loaded; a reload briefly holds the old set, the new
 # one and the body. 128 MiB (~2.5 million entries) keeps that within the authorizer's 512 MB.
+# A binary document (format version 2) of the same CRL is ~37 MB and is itself the loaded set,
+# so the same bound leaves it more room.
 MAX_DOCUMENT_BYTES: Final = 128 << 20
 
 _NOT_MODIFIED_CODES = frozenset({"304", "NotModified"})
@@ -250,6 +252,7 @@ def write_document(
     *,
     replaces: str | None,
     metadata: dict[str, str] | None = None,
+    content_type: str = "application/json",
 ) -> str:
     """Publish a document with one conditional PUT.
 
@@ -261,6 +264,7 @@ def write_document(
         replaces: The ETag of the document the caller checked against (the write fails if the
             key no longer has it), or None to create (the write fails if the key exists).
         metadata: User metadata (``x-amz-meta-*``), ASCII values.
+        content_type: The document's media type (:func:`crlcheck.codec.document_media_type`).
 
     Returns:
         The new object's ETag.
@@ -275,7 +279,7 @@ def write_document(
                 Bucket=bucket,
                 Key=key,
                 Body=body,
-                ContentType="application/json",
+                ContentType=content_type,
                 Metadata=metadata or {},
                 IfNoneMatch="*",
             )
@@ -284,7 +288,7 @@ def write_document(
                 Bucket=bucket,
                 Key=key,
                 Body=body,
-                ContentType="application/json",
+                ContentType=content_type,
                 Metadata=metadata or {},
                 IfMatch=replaces,
             )

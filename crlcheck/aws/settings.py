@@ -25,6 +25,7 @@ variable                           default    meaning
 ``CRLCHECK_TRUSTSTORE_BUCKET``     (event's)  bucket of the truststore
 ``CRLCHECK_OUTPUT_PREFIX``         ``""``     prefix for documents; empty: next to the CRL
 ``CRLCHECK_CLOCK_SKEW_SECONDS``    ``300``    how far in the future a CRL's thisUpdate may be
+``CRLCHECK_DOCUMENT_FORMAT``       ``json``   ``json`` (version 1) or ``binary`` (version 2)
 =================================  =========  ====================================================
 """
 
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from crlcheck.codec import DEFAULT_FORMAT, FORMATS, DocumentFormat
 from crlcheck.errors import SettingsError
 from crlcheck.revset import DEFAULT_CLOCK_SKEW
 
@@ -153,12 +155,15 @@ class PreprocessorSettings:
         truststore_bucket: Bucket of the truststore; None means the bucket of each event record.
         output_prefix: Prefix of document keys; empty writes each document next to its CRL.
         clock_skew: How far in the future a CRL's thisUpdate may be.
+        document_format: The format of the documents written (docs/FORMAT.md); it also sets
+            their suffix, ``.cache.json`` or ``.cache.bin``.
     """
 
     truststore_key: str
     truststore_bucket: str | None = None
     output_prefix: str = ""
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+    document_format: DocumentFormat = DEFAULT_FORMAT
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PreprocessorSettings:
@@ -193,4 +198,16 @@ class PreprocessorSettings:
                     env, "CRLCHECK_CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW.total_seconds()
                 )
             ),
+            document_format=_document_format(env),
         )
+
+
+def _document_format(env: Mapping[str, str]) -> DocumentFormat:
+    name = "CRLCHECK_DOCUMENT_FORMAT"
+    value = env.get(name, "").strip() or DEFAULT_FORMAT
+    for known in FORMATS:
+        if value == known:
+            return known
+    raise SettingsError(
+        f"{name}={value!r} must be one of {', '.join(repr(f) for f in FORMATS)}", variable=name
+    )

@@ -25,9 +25,11 @@ from crlcheck.revset import RevocationSet
 
 __all__ = [
     "DEFAULT_FORMAT",
+    "DOCUMENT_SUFFIXES",
     "FORMATS",
     "FORMAT_VERSION",
     "DocumentFormat",
+    "document_media_type",
     "document_suffix",
     "dump_document",
     "load_document",
@@ -50,16 +52,25 @@ _WHITESPACE = b" \t\r\n"
 class _Format:
     name: DocumentFormat
     suffix: str
+    media_type: str
     matches: Callable[[bytes], bool]
     load: Callable[..., RevocationSet]
     dump: Callable[..., bytes]
 
 
 _FORMATS: Final[tuple[_Format, ...]] = (
-    _Format("json", ".cache.json", lambda head: head[:1] == b"{", _json.load, _json.dump),
+    _Format(
+        "json",
+        ".cache.json",
+        "application/json",
+        lambda head: head[:1] == b"{",
+        _json.load,
+        _json.dump,
+    ),
     _Format(
         "binary",
         ".cache.bin",
+        "application/octet-stream",
         lambda head: head.startswith(_binary.MAGIC),
         _binary.load,
         _binary.dump,
@@ -148,15 +159,33 @@ def dump_document(
             stores), or was loaded from a document whose entry details do not decode.
         ValueError: ``format`` is not a known format.
     """
+    return _format(format).dump(revset, generated_at=generated_at)
+
+
+def _format(name: str) -> _Format:
     for fmt in _FORMATS:
-        if fmt.name == format:
-            return fmt.dump(revset, generated_at=generated_at)
-    raise ValueError(f"unknown document format {format!r} (known: {', '.join(FORMATS)})")
+        if fmt.name == name:
+            return fmt
+    raise ValueError(f"unknown document format {name!r} (known: {', '.join(FORMATS)})")
 
 
 def document_suffix(format: DocumentFormat = DEFAULT_FORMAT) -> str:
-    """The file suffix of documents of ``format``: ``.cache.json`` or ``.cache.bin``."""
-    for fmt in _FORMATS:
-        if fmt.name == format:
-            return fmt.suffix
-    raise ValueError(f"unknown document format {format!r}")
+    """The file suffix of documents of ``format``: ``.cache.json`` or ``.cache.bin``.
+
+    Raises:
+        ValueError: ``format`` is not a known format.
+    """
+    return _format(format).suffix
+
+
+def document_media_type(format: DocumentFormat = DEFAULT_FORMAT) -> str:
+    """The media type documents of ``format`` are stored with (S3's ``Content-Type``).
+
+    Raises:
+        ValueError: ``format`` is not a known format.
+    """
+    return _format(format).media_type
+
+
+DOCUMENT_SUFFIXES: Final = tuple(f.suffix for f in _FORMATS)
+"""The file suffixes of every document format."""
