@@ -5,8 +5,12 @@ Exit codes
 ``preprocess``: 0 document written; 1 CRL refused (the reason is on stderr); 2 usage error or
 unreadable input file (including an unusable ``--issuer`` certificate).
 
-``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid); 2 usage error or
-unreadable input (certificate or cache document missing, malformed or of an unknown version).
+``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid, or a document
+found corrupt during the lookup); 2 usage error or unreadable input (certificate or cache
+document missing, malformed or of an unknown version). Documents are loaded lazily, as the
+authorizer loads them: what a load can check cheaply (format, digests, lengths, the sparse
+index) is checked before deciding, the order of the keys a decision needs while deciding, and
+a document found out of order then denies (exit 1, ``document_invalid``) rather than allow.
 
 ``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid;
 2 usage error, or the file is neither a CRL nor a revocation document.
@@ -268,7 +272,9 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
 def _load_cache(path: str) -> RevocationSet:
     data = _read(path, "cache document")
     try:
-        return load_document(data)
+        # Lazily: one decision needs one block of keys checked, or on a miss the whole order
+        # (crlcheck.revset); never a full eager pass over the details it will not read.
+        return load_document(data, check_order="lazy")
     except CacheFormatError as exc:
         raise UsageError(f"cache document {path!r}: {exc.message}") from exc
 

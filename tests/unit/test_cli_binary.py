@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from crlcheck import RevocationSet, dump_document, load_document
 from crlcheck.cli import main
 from crlcheck.codec import sniff
 from tests.pki import CA, NOW, Revoked
@@ -103,3 +104,28 @@ def test_the_same_crl_is_rewritten_in_the_format_asked_for(
     assert preprocess(pki, "--format", "binary", "-o", str(out)) == 0
     assert sniff(out.read_bytes()) == "binary"
     assert "unchanged" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["json", "binary"])
+def test_check_loads_lazily_and_an_unsorted_document_denies(
+    pki: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """Keys out of order (digest recomputed, as a buggy writer would): never an allow."""
+    ca = CA("crlcheck CLI Unsorted CA")
+    (tmp_path / "ca.pem").write_bytes(ca.pem)
+    leaves = [ca.issue_cert(serial=s) for s in (100, 200, 300)]
+    (tmp_path / "ca.crl").write_bytes(ca.make_crl([Revoked(100), Revoked(200)], number=1))
+    pre = ["preprocess", str(tmp_path / "ca.crl"), "--issuer", str(tmp_path / "ca.pem")]
+    out = tmp_path / "doc"
+    assert main([*pre, "--format", fmt, "-o", str(out), "-q", *AT]) == 0
+    revset = load_document(out.read_bytes())
+    keys = revset.keys_blob()
+    width = revset.width
+    swapped = keys[width:] + keys[:width]
+    forged = RevocationSet(revset.info, width, swapped, revset.details_blob(), ordered=True)
+    out.write_bytes(dump_document(forged, format=fmt))  # type: ignore[arg-type]
+    capsys.readouterr()
+    for leaf in leaves:
+        (tmp_path / "leaf.pem").write_bytes(leaf.pem)
+        assert main(["check", str(tmp_path / "leaf.pem"), "--cache", str(out), *AT]) == 1
+        assert "document_invalid" in capsys.readouterr().out
