@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import copy
 import datetime as dt
+import functools
 import gc
 import io
 import json
@@ -192,7 +193,9 @@ def machine_info() -> Json:
 GNU_TIME = Path("/usr/bin/time")
 
 
-def popen_timed(argv: Sequence[str], **kwargs: Any) -> tuple[float, int, bytes, bytes]:
+def popen_timed(
+    argv: Sequence[str], *, ok: tuple[int, ...] = (0,), **kwargs: Any
+) -> tuple[float, int, bytes, bytes]:
     """Run a child; return (seconds, its peak RSS in bytes or 0 if unknown, stdout, stderr).
 
     The peak RSS comes from GNU time when it is installed: ``os.wait4`` of a child forked from
@@ -206,7 +209,7 @@ def popen_timed(argv: Sequence[str], **kwargs: Any) -> tuple[float, int, bytes, 
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, check=False, **kwargs)
         elapsed = time.perf_counter() - started
-        if proc.returncode != 0:
+        if proc.returncode not in ok:
             raise SystemExit(
                 f"{' '.join(argv[:4])} failed ({proc.returncode}): "
                 f"{proc.stderr.decode(errors='replace')}"
@@ -347,6 +350,115 @@ def bench_cold_load(gen: gen_crl.Generated, document: bytes, repeat_n: int) -> J
         "median": naive_median / result["eager_s"]["median"],
     }
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# 2b. Document formats: version 1 (JSON) against version 2 (binary), same CRL, same run
+
+
+def bench_formats(
+    gen: gen_crl.Generated, json_path: Path, bin_path: Path, repeat_n: int, at: str
+) -> Json:
+    """Cold load of each format in process, and ``crlcheck check`` through the CLI (a fresh
+    process, as a user runs it: wall time and peak RSS) for a revoked certificate (a hit: one
+    block of keys checked) and a good one (a miss: the order of every key checked)."""
+    serial, miss = gen.revoked_sample[0], gen.good_serial
+    result: Json = {}
+    for name, path in (("json", json_path), ("binary", bin_path)):
+        document = path.read_bytes()
+        fmt: Json = {"document_bytes": len(document)}
+        fmt["lazy_s"] = repeat(
+            functools.partial(load_document, document, check_order="lazy"), repeat_n
+        )
+        fmt["eager_s"] = repeat(
+            functools.partial(load_document, document, check_order="eager"), repeat_n
+        )
+
+        def first_hit(document: bytes = document) -> None:
+            load_document(document, check_order="lazy").lookup(serial)
+
+        def first_miss(document: bytes = document) -> None:
+            load_document(document, check_order="lazy").contains(miss)
+
+        fmt["lazy_plus_first_hit_s"] = repeat(first_hit, repeat_n)
+        fmt["lazy_plus_first_miss_s"] = repeat(first_miss, repeat_n)
+        del document
+        for case, cert, code in (("hit", gen.revoked_pem, 1), ("miss", gen.good_pem, 0)):
+            argv = [sys.executable, "-m", "crlcheck", "check", str(cert), "--cache", str(path)]
+            times, peaks = [], []
+            for _ in range(repeat_n):
+                elapsed, rss, _, _ = popen_timed([*argv, "--at", at], ok=(code,), cwd=ROOT)
+                times.append(elapsed)
+                peaks.append(rss)
+            fmt[f"cli_check_{case}_s"] = summary(times)
+            fmt[f"cli_check_{case}_peak_rss_bytes"] = max(peaks)
+        result[name] = fmt
+    return result
+
+
+def format_rows(results: Json) -> list[str]:
+    """One row per CRL and format; CLI figures also as the difference with the 1k document of
+    the same key and format (what the document costs over Python's own start-up)."""
+    base = {
+        (r["key"], name): r["formats"][name]
+        for r in results["runs"]
+        if r["size"] == "1k" and "formats" in r
+        for name in ("json", "binary")
+    }
+    rows = [
+        "| CRL | format | document | load lazy / eager (in process) | `check` hit / miss (CLI) "
+        "| over 1k: hit / miss | CLI peak RSS |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in results["runs"]:
+        if "formats" not in run:
+            continue
+        for name in ("json", "binary"):
+            f = run["formats"][name]
+            hit, miss = f["cli_check_hit_s"]["min"], f["cli_check_miss_s"]["min"]
+            b = base.get((run["key"], name))
+            over = (
+                f"+{fmt_s(hit - b['cli_check_hit_s']['min'])} / "
+                f"+{fmt_s(miss - b['cli_check_miss_s']['min'])}"
+                if b is not None
+                else "n/a"
+            )
+            peak = max(f["cli_check_hit_peak_rss_bytes"], f["cli_check_miss_peak_rss_bytes"])
+            rows.append(
+                f"| {run['key']} {run['size']} | {name} | {f['document_bytes'] / 1e6:.1f} MB "
+                f"| {fmt_s(f['lazy_s']['min'])} / {fmt_s(f['eager_s']['min'])} "
+                f"| {fmt_s(hit)} / {fmt_s(miss)} | {over} | {peak / 2**20:.0f} MiB |"
+            )
+    return rows
+
+
+def format_targets(results: Json, add: Callable[[str, str, float, bool, str], None]) -> None:
+    """Issue 12's targets: the CLI at 1M against 1k of the same key and format, same run."""
+    runs = {(r["key"], r["size"]): r for r in results["runs"] if "formats" in r}
+    for (key, size), run in runs.items():
+        small = runs.get((key, "1k"))
+        if size != "1m" or small is None:
+            continue
+        for case in ("hit", "miss"):
+            over = {
+                name: run["formats"][name][f"cli_check_{case}_s"]["min"]
+                - small["formats"][name][f"cli_check_{case}_s"]["min"]
+                for name in ("json", "binary")
+            }
+            b, j = over["binary"], over["json"]
+            add(f"CLI check {case} {key} 1M binary over 1k", "≤ 50 ms", b, b <= 0.050, fmt_s(b))
+            r = b / j if j > 0 else float("inf")
+            add(
+                f"CLI check {case} {key} 1M binary / JSON (over 1k)",
+                "≤ 0.25",
+                r,
+                r <= 0.25,
+                f"{r:.2f}",
+            )
+            add(f"CLI check {case} {key} 1M JSON over 1k", "≤ 200 ms", j, j <= 0.200, fmt_s(j))
+        f = run["formats"]["binary"]
+        peak = max(f["cli_check_hit_peak_rss_bytes"], f["cli_check_miss_peak_rss_bytes"]) / 2**20
+        add(f"CLI check {key} 1M binary peak RSS", "≤ 80 MiB", peak, peak <= 80, f"{peak:.0f} MiB")
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,6 +819,7 @@ def tables(results: Json) -> str:
             f"| {mm(st['signature_is_signature_valid'])} "
             f"| {mm(st['walk_entries']) if 'walk_entries' in st else 'n/a'} |"
         )
+    lines += ["", *format_rows(results)]
     lines += [
         "",
         "| CRL | cold load lazy | lazy, fresh process | cold load eager | lazy + first hit "
@@ -852,6 +965,7 @@ def evaluate_targets(results: Json) -> list[Json]:
             )
         s = cl["speedup_lazy"]["min"]
         add(f"cold load vs naive {label}", "≥ 3x", s, s >= 3.0, f"{s:.0f}x")
+    format_targets(results, add)
     return out
 
 
@@ -902,6 +1016,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 run["cold_load"] = bench_cold_load(gen, document, max(repeat_n, 7))
+                print(
+                    f"[{time.perf_counter() - started:6.1f}s] {kind} {size}: formats",
+                    file=sys.stderr,
+                )
+                bin_path = workdir / f"{kind}-{size}.cache.bin"
+                bin_path.write_bytes(dump_document(load_document(document), format="binary"))
+                run["formats"] = bench_formats(gen, doc_path, bin_path, max(repeat_n, 7), at)
                 print(
                     f"[{time.perf_counter() - started:6.1f}s] {kind} {size}: warm", file=sys.stderr
                 )

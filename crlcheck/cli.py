@@ -5,8 +5,12 @@ Exit codes
 ``preprocess``: 0 document written; 1 CRL refused (the reason is on stderr); 2 usage error or
 unreadable input file (including an unusable ``--issuer`` certificate).
 
-``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid); 2 usage error or
-unreadable input (certificate or cache document missing, malformed or of an unknown version).
+``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid, or a document
+found corrupt during the lookup); 2 usage error or unreadable input (certificate or cache
+document missing, malformed or of an unknown version). Documents are loaded lazily, as the
+authorizer loads them: what a load can check cheaply (format, digests, lengths, the sparse
+index) is checked before deciding, the order of the keys a decision needs while deciding, and
+a document found out of order then denies (exit 1, ``document_invalid``) rather than allow.
 
 ``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid,
 or a CRL field is out of range (``crl_field_out_of_range``: a year outside 1-9999, a cRLNumber
@@ -42,7 +46,14 @@ from crlcheck import __version__
 from crlcheck._time import format_utc
 from crlcheck.certificate import load_certificates
 from crlcheck.chain import decide_chain
-from crlcheck.codec import dump_document, load_document, sniff
+from crlcheck.codec import (
+    DEFAULT_FORMAT,
+    FORMATS,
+    document_suffix,
+    dump_document,
+    load_document,
+    sniff,
+)
 from crlcheck.crl import load_crl, verify_crl
 from crlcheck.decision import decide
 from crlcheck.errors import (
@@ -107,8 +118,9 @@ def _build_parser() -> argparse.ArgumentParser:
     pre = commands.add_parser(
         "preprocess",
         help="verify a CRL and write its revocation document",
-        description="Verify a DER or PEM CRL against its signer and write the JSON document. "
-        "Exit 0 written, 1 CRL refused, 2 usage error or unreadable file.",
+        description="Verify a DER or PEM CRL against its signer and write its revocation "
+        "document (JSON by default). Exit 0 written, 1 CRL refused, 2 usage error or unreadable "
+        "file.",
     )
     pre.add_argument("crl", metavar="CRL", help="CRL file (DER or PEM), or - for stdin")
     pre.add_argument(
@@ -122,7 +134,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="OUT",
         help="where to write the document; default: CRL path with its suffix replaced by "
-        ".cache.json ('-' = stdout)",
+        ".cache.json, or .cache.bin with --format binary ('-' = stdout)",
+    )
+    pre.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=DEFAULT_FORMAT,
+        help="document format: json (version 1, the default) or binary (version 2: smaller, "
+        "and loads without decoding; for large CRLs); see docs/FORMAT.md",
     )
     pre.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
     pre.add_argument(
@@ -187,7 +206,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Exit 0 within its validity window, 1 stale, not yet valid or refused "
         "(a field out of range), 2 unreadable.",
     )
-    ins.add_argument("file", metavar="FILE", help="a CRL (DER/PEM) or a .cache.json document")
+    ins.add_argument(
+        "file", metavar="FILE", help="a CRL (DER/PEM) or a revocation document (JSON or binary)"
+    )
     ins.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
     ins.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -338,7 +359,7 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     elif args.output is not None:
         out = Path(args.output)
     else:
-        out = Path(args.crl).with_suffix(".cache.json")
+        out = Path(args.crl).with_suffix(document_suffix(args.format))
 
     crl = load_crl(data)
     progress = _Progress(not args.quiet and crl.entry_bytes >= PROGRESS_THRESHOLD, sys.stderr)
@@ -355,11 +376,13 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     # An existing document is replaced only under the preprocessor's publication rule: same
     # identity, newer CRL (crlcheck.publish); the same CRL again writes nothing.
     if out is not None and out.exists() and not args.force:
-        action = check_publication(read_published(_read(str(out), "document")), revset.info)
-        if action == "unchanged":
+        existing = _read(str(out), "document")
+        action = check_publication(read_published(existing), revset.info)
+        # The same CRL in another format is rewritten: the format was asked for.
+        if action == "unchanged" and sniff(existing) == args.format:
             print(f"crlcheck: {out} already holds this CRL (unchanged)", file=sys.stderr)
             return EXIT_OK
-    document = dump_document(revset, generated_at=now)
+    document = dump_document(revset, generated_at=now, format=args.format)
     progress.say(f"writing {len(document) / 1e6:.1f} MB document")
     if out is None:
         sys.stdout.buffer.write(document)
@@ -382,7 +405,9 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
 def _load_cache(path: str) -> RevocationSet:
     data = _read(path, "cache document")
     try:
-        return load_document(data)
+        # Lazily: one decision needs one block of keys checked, or on a miss the whole order
+        # (crlcheck.revset); never a full eager pass over the details it will not read.
+        return load_document(data, check_order="lazy")
     except CacheFormatError as exc:
         raise UsageError(f"cache document {path!r}: {exc.message}") from exc
 
@@ -437,7 +462,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     now = args.at or datetime.now(UTC)
     data = _read(args.file, "file")
     summary: dict[str, Any]
-    if sniff(data) is not None:
+    document_format = sniff(data)
+    if document_format is not None:
         try:
             revset = load_document(data)
         except CacheFormatError as exc:
@@ -445,6 +471,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         info = revset.info
         summary = {
             "kind": "revocation-document",
+            "format": document_format,
             "issuer": info.issuer,
             "crl_number": str(info.crl_number) if info.crl_number is not None else None,
             "this_update": _time_text(info.this_update),

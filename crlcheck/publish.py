@@ -15,7 +15,15 @@ from typing import Final, Literal
 
 from cryptography import x509
 
-from crlcheck.codec import dump_document, load_document
+from crlcheck.codec import (
+    DEFAULT_FORMAT,
+    DOCUMENT_SUFFIXES,
+    DocumentFormat,
+    document_suffix,
+    dump_document,
+    load_document,
+    sniff,
+)
 from crlcheck.crl import DEFAULT_CLOCK_SKEW, load_crl, verify_crl
 from crlcheck.errors import (
     CacheFormatError,
@@ -175,25 +183,26 @@ def _compare(a: float, b: float) -> int:
 DOCUMENT_SUFFIX: Final = ".cache.json"
 
 
-def document_key(crl_key: str, prefix: str = "") -> str:
+def document_key(crl_key: str, prefix: str = "", *, format: DocumentFormat = DEFAULT_FORMAT) -> str:
     """The key of the document made from the CRL at ``crl_key``.
 
-    The CRL key's extension (``.crl``, ``.der``, ``.pem``...) is replaced by ``.cache.json``:
-    ``crls/ca.crl`` → ``crls/ca.cache.json``. With a prefix the CRL's path is kept under it, so
-    CRLs of the same name in different folders cannot collide: prefix ``docs/`` gives
+    The CRL key's extension (``.crl``, ``.der``, ``.pem``...) is replaced by the format's suffix
+    (:func:`crlcheck.codec.document_suffix`): ``crls/ca.crl`` → ``crls/ca.cache.json``, or
+    ``crls/ca.cache.bin`` for ``format="binary"``. With a prefix the CRL's path is kept under
+    it, so CRLs of the same name in different folders cannot collide: prefix ``docs/`` gives
     ``docs/crls/ca.cache.json``.
 
     Raises:
-        EventError: ``crl_key`` is itself a document (processing it would write
+        EventError: ``crl_key`` is itself a document, of any format (processing it would write
             ``*.cache.cache.json`` and, with a careless trigger, loop forever).
     """
-    if crl_key.endswith(DOCUMENT_SUFFIX):
+    if crl_key.endswith(DOCUMENT_SUFFIXES):
         raise EventError(f"refusing to process {crl_key!r}: it is a crlcheck document")
     folder, _, name = crl_key.rpartition("/")
     stem, dot, _ext = name.rpartition(".")
     if not dot or not stem:
         stem = name  # No extension (or a dotfile): append the suffix.
-    return prefix + (folder + "/" if folder else "") + stem + DOCUMENT_SUFFIX
+    return prefix + (folder + "/" if folder else "") + stem + document_suffix(format)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +232,7 @@ def plan_publication(
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     allow_sha1: bool = False,
     allow_delta: bool = False,
+    format: DocumentFormat = DEFAULT_FORMAT,
 ) -> Publication:
     """Verify a CRL and decide whether its document replaces the published one.
 
@@ -234,6 +244,8 @@ def plan_publication(
         clock_skew: How far in the future thisUpdate may be.
         allow_sha1: Accept SHA-1-based CRL signatures (see :func:`crlcheck.verify_crl`).
         allow_delta: Accept a delta CRL (see :func:`crlcheck.verify_crl`).
+        format: The format of the document to write (``"json"`` or ``"binary"``). The same
+            CRL published in another format is rewritten (``"publish"``), not ``"unchanged"``.
 
     Returns:
         The plan, with the document to write when ``action`` is ``"publish"``.
@@ -255,7 +267,11 @@ def plan_publication(
     )
     published_info = read_published(published) if published is not None else None
     action = check_publication(published_info, revset.info)
-    document = dump_document(revset, generated_at=now) if action == "publish" else b""
+    if action == "unchanged" and published is not None and sniff(published) != format:
+        action = "publish"  # The same CRL, to be stored in another format.
+    document = (
+        dump_document(revset, generated_at=now, format=format) if action == "publish" else b""
+    )
     return Publication(action, revset, document, published_info)
 
 

@@ -6,6 +6,8 @@ A revocation set holds the revoked serials of ONE complete CRL, i.e. of one issu
 fixed-width offset-binary keys (see :mod:`crlcheck.serial`), sorted, concatenated into a single
 ``bytes`` blob: ~21 bytes per entry for 20-octet serials, and no Python object per entry, so a
 million-entry set loads from its document without a million allocations.
+The blob may be a larger buffer of which the keys are one span (a binary document, format
+version 2, is kept whole and its keys section searched in place, without a copy).
 
 Lookup is two C-level steps: :func:`bisect.bisect_right` over a sparse index holding every
 :data:`BLOCK`-th key finds the only block that can hold the key, then ``bytes.find`` searches that
@@ -69,8 +71,9 @@ def _unpacker(width: int) -> struct.Struct:
     return struct.Struct(f"{width}s" * _UNPACK_CHUNK)
 
 
-def keys_increasing(blob: bytes, width: int) -> bool:
-    """Return True if the ``width``-byte keys concatenated in ``blob`` are strictly increasing.
+def keys_increasing(blob: bytes, width: int, start: int = 0, stop: int | None = None) -> bool:
+    """Return True if the ``width``-byte keys concatenated in ``blob[start:stop]`` are strictly
+    increasing.
 
     One ``struct`` unpack makes the key objects of :data:`_UNPACK_CHUNK` keys in C (about four
     times cheaper than slicing them one by one in Python), ``map(operator.lt)`` compares
@@ -81,14 +84,15 @@ def keys_increasing(blob: bytes, width: int) -> bool:
     unpack = _unpacker(width).unpack_from
     step = _UNPACK_CHUNK * width
     previous = b""  # Less than any key: keys are never empty.
-    pos = 0
-    while pos + step <= len(blob):
+    pos = start
+    end = len(blob) if stop is None else stop
+    while pos + step <= end:
         keys = unpack(blob, pos)
         if not (previous < keys[0] and all(map(lt, keys, islice(keys, 1, None)))):
             return False
         previous = keys[-1]
         pos += step
-    tail = [previous, *(blob[i : i + width] for i in range(pos, len(blob), width))]
+    tail = [previous, *(blob[i : i + width] for i in range(pos, end, width))]
     return all(map(lt, tail, islice(tail, 1, None)))
 
 
@@ -221,12 +225,14 @@ class RevocationSet:
 
     __slots__ = (
         "_all_checked",
+        "_base",
         "_blob",
         "_checked",
         "_count",
         "_details",
         "_details_loader",
         "_disordered",
+        "_end",
         "_index",
         "_offset",
         "_step",
@@ -241,24 +247,30 @@ class RevocationSet:
         blob: bytes,
         details: bytes | None,
         *,
-        details_loader: Callable[[], bytes | None] | None = None,
+        details_loader: Callable[[], bytes | memoryview | None] | None = None,
         ordered: bool,
+        span: tuple[int, int] | None = None,
     ) -> None:
-        if width < 1 or len(blob) % width:
+        # The keys are blob[start:stop]: a binary document's body is used in place, without
+        # copying its keys section out (see crlcheck.codec._binary).
+        start, stop = (0, len(blob)) if span is None else span
+        if width < 1 or not 0 <= start <= stop <= len(blob) or (stop - start) % width:
             raise CacheFormatError("serial blob length is not a multiple of the key width")
         self.info = info
         self.width = width
         self._blob = blob
-        self._count = len(blob) // width
+        self._base = start
+        self._end = stop
+        self._count = (stop - start) // width
         self._offset = 1 << (8 * width - 1)  # See crlcheck.serial.encode_serial.
         self._step = step = BLOCK * width
-        self._index = [blob[i : i + width] for i in range(0, len(blob), step)]
+        self._index = [blob[i : i + width] for i in range(start, stop, step)]
         if not all(map(operator.lt, self._index, islice(self._index, 1, None))):
             raise CacheFormatError("serials are not strictly increasing")
         self._checked = bytearray([1 if ordered else 0]) * len(self._index)
         self._all_checked = ordered
         self._disordered = False
-        self._details = details
+        self._details: bytes | memoryview | None = details
         # A codec may defer decoding the details to the first hit: it then passes a loader that
         # returns them, checked against their digest, or None when they are unusable.
         self._details_loader = details_loader
@@ -285,15 +297,17 @@ class RevocationSet:
         if block >= 0:
             if not self._checked[block]:
                 self._check_block(block)
-            start = block * self._step
+            start = self._base + block * self._step
             end = start + self._step
+            if end > self._end:  # The last block: never search past the keys.
+                end = self._end
             blob = self._blob
             i = blob.find(key, start, end)
             # A match must start on a record boundary; an unaligned one spans two records.
             while i >= 0 and (i - start) % width:
                 i = blob.find(key, i + 1, end)
             if i >= 0:
-                return i // width
+                return (i - self._base) // width
         if not self._all_checked:
             # A miss is a claim about EVERY block, not just the one bisect chose: a key out of
             # order may sit in any other block, each of which passes its own check. So the
@@ -303,8 +317,8 @@ class RevocationSet:
 
     def _check_block(self, block: int) -> None:
         width = self.width
-        start = block * self._step
-        stop = min(start + self._step, len(self._blob))
+        start = self._base + block * self._step
+        stop = min(start + self._step, self._end)
         keys = [self._blob[i : i + width] for i in range(start, stop, width)]
         if block + 1 < len(self._index):
             keys.append(self._index[block + 1])
@@ -321,7 +335,7 @@ class RevocationSet:
         if not self._disordered:
             # Chunk by chunk, so memory stays bounded (one key object per entry of a 1M-entry
             # set would be ~60 MB); ~0.1 µs per key.
-            self._disordered = not keys_increasing(self._blob, self.width)
+            self._disordered = not keys_increasing(self._blob, self.width, self._base, self._end)
         if self._disordered:
             # Remembered: a set found out of order is not walked again on every miss.
             raise CacheFormatError("serials are not strictly increasing")
@@ -351,10 +365,10 @@ class RevocationSet:
         details = self._load_details()
         if details is None:
             return RevokedEntry(serial, None, None)
-        record = details[i * DETAIL_SIZE : (i + 1) * DETAIL_SIZE]
+        record = bytes(details[i * DETAIL_SIZE : (i + 1) * DETAIL_SIZE])
         return RevokedEntry(serial, _generalized_time(record[:15]), REASON_NAMES.get(record[15]))
 
-    def _load_details(self) -> bytes | None:
+    def _load_details(self) -> bytes | memoryview | None:
         """Decode the details on first use; None if they are unusable (never hides a hit)."""
         if self._details is None and self._details_loader is not None:
             loader, self._details_loader = self._details_loader, None
@@ -368,7 +382,7 @@ class RevocationSet:
         """Return every revoked serial, in ascending numeric order."""
         width = self.width
         blob = self._blob
-        return [decode_serial(blob[i : i + width]) for i in range(0, len(blob), width)]
+        return [decode_serial(blob[i : i + width]) for i in range(self._base, self._end, width)]
 
     def covers(self, certificate: x509.Certificate) -> bool:
         """Return True if this CRL's scope includes ``certificate`` (RFC 5280 §6.3.3 (b)).
@@ -417,7 +431,9 @@ class RevocationSet:
 
     def keys_blob(self) -> bytes:
         """The concatenated sorted keys (for the document codec)."""
-        return self._blob
+        if self._base == 0 and self._end == len(self._blob):
+            return self._blob
+        return self._blob[self._base : self._end]
 
     def details_blob(self) -> bytes:
         """The concatenated detail records (for the document codec).
@@ -428,7 +444,16 @@ class RevocationSet:
         details = self._load_details()
         if details is None:
             raise CacheFormatError("entry details are corrupt")
-        return details
+        return details if isinstance(details, bytes) else bytes(details)
+
+    def check_details(self) -> None:
+        """Check now that the entry details decode and match their digest.
+
+        Raises:
+            CacheFormatError: If they do not.
+        """
+        if self._load_details() is None:
+            raise CacheFormatError("entry details are corrupt")
 
 
 def _generalized_time(text: bytes) -> datetime | None:

@@ -33,6 +33,7 @@ from crlcheck.aws.s3 import (
 )
 from crlcheck.aws.settings import PreprocessorSettings
 from crlcheck.certificate import load_certificates
+from crlcheck.codec import document_media_type
 from crlcheck.errors import CRLCheckError, RecordsRefusedError
 from crlcheck.publish import document_key, plan_publication
 
@@ -174,7 +175,7 @@ class PreprocessorHandler:
     def _process(self, record: S3ObjectRecord, signers: Signers, now: datetime) -> dict[str, Any]:
         """Handle one record; return its log fields. Raises CRLCheckError on refusal."""
         settings, client = self.settings, self.client
-        out_key = document_key(record.key, settings.output_prefix)
+        out_key = document_key(record.key, settings.output_prefix, format=settings.document_format)
         crl = read_object(client, record.bucket, record.key, version_id=record.version_id)
         truststore = (settings.truststore_bucket or record.bucket, settings.truststore_key)
         if truststore not in signers:
@@ -188,10 +189,12 @@ class PreprocessorHandler:
             clock_skew=settings.clock_skew,
             allow_sha1=settings.allow_sha1,
             allow_delta=True,
+            format=settings.document_format,
         )
         info = plan.revset.info
         fields: dict[str, Any] = {
             "document_key": out_key,
+            "document_format": settings.document_format,
             "issuer": info.issuer,
             "crl_number": str(info.crl_number) if info.crl_number is not None else None,
             "this_update": _iso(info.this_update),
@@ -204,6 +207,7 @@ class PreprocessorHandler:
                 record.bucket,
                 out_key,
                 plan.document,
+                content_type=document_media_type(settings.document_format),
                 replaces=published.etag if published is not None else None,
                 metadata={
                     "crl-number": fields["crl_number"] or "",

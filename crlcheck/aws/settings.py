@@ -30,6 +30,7 @@ variable                           default    meaning
 ``CRLCHECK_CLOCK_SKEW_SECONDS``    ``300``    how far in the future a CRL's thisUpdate may be
 ``CRLCHECK_ALLOW_SHA1``            ``false``  ``true``: accept SHA-1-signed CRLs (legacy CAs only)
 ``CRLCHECK_DOCUMENT_PREFIX``       (none)     keep the catalog of the documents under it
+``CRLCHECK_DOCUMENT_FORMAT``       ``json``   ``json`` (version 1) or ``binary`` (version 2)
 =================================  =========  ====================================================
 
 Every ``*_SECONDS`` value is a finite number from 0 to :data:`MAX_SECONDS` (10 years): far
@@ -49,6 +50,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from crlcheck.codec import DEFAULT_FORMAT, FORMATS, DocumentFormat
 from crlcheck.errors import SettingsError
 from crlcheck.revset import DEFAULT_CLOCK_SKEW
 
@@ -227,6 +229,8 @@ class PreprocessorSettings:
         clock_skew: How far in the future a CRL's thisUpdate may be.
         allow_sha1: Accept CRLs signed with a SHA-1-based algorithm (legacy CAs only).
         document_prefix: Documents written under this prefix are listed in its catalog.
+        document_format: The format of the documents written (docs/FORMAT.md); it also sets
+            their suffix, ``.cache.json`` or ``.cache.bin``.
     """
 
     truststore_key: str
@@ -235,6 +239,7 @@ class PreprocessorSettings:
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
     allow_sha1: bool = False
     document_prefix: str | None = None
+    document_format: DocumentFormat = DEFAULT_FORMAT
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> PreprocessorSettings:
@@ -271,4 +276,16 @@ class PreprocessorSettings:
             ),
             allow_sha1=_flag(env, "CRLCHECK_ALLOW_SHA1", default=False),
             document_prefix=_prefix(env, "CRLCHECK_DOCUMENT_PREFIX"),
+            document_format=_document_format(env),
         )
+
+
+def _document_format(env: Mapping[str, str]) -> DocumentFormat:
+    name = "CRLCHECK_DOCUMENT_FORMAT"
+    value = env.get(name, "").strip() or DEFAULT_FORMAT
+    for known in FORMATS:
+        if value == known:
+            return known
+    raise SettingsError(
+        f"{name}={value!r} must be one of {', '.join(repr(f) for f in FORMATS)}", variable=name
+    )

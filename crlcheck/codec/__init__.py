@@ -4,7 +4,9 @@ A document is written once (by the preprocessor or ``crlcheck preprocess``) and 
 cold start, so each format favours loading. The format of a document is recognised from its
 first bytes (:func:`sniff`); each format lives in its own module and registers its reader and
 writer in :data:`_FORMATS`, so a new format is a new module and one new entry here, not a new
-branch in every caller. Today there is one: version 1, JSON (``_json``, docs/FORMAT.md).
+branch in every caller. Today there are two (docs/FORMAT.md): version 1, JSON (``_json``,
+the default), and version 2, binary (``_binary``: no decoding at load, the keys are searched in
+place; its first bytes are a magic that no JSON document, PEM file or DER CRL starts with).
 
 Every reader refuses what it cannot vouch for with :class:`~crlcheck.CacheFormatError`: a
 truncated, altered or unknown document never yields a partial or empty set.
@@ -17,15 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
-from crlcheck.codec import _json
+from crlcheck.codec import _binary, _json
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import RevocationSet
 
 __all__ = [
     "DEFAULT_FORMAT",
+    "DOCUMENT_SUFFIXES",
     "FORMATS",
     "FORMAT_VERSION",
     "DocumentFormat",
+    "document_media_type",
     "document_suffix",
     "dump_document",
     "load_document",
@@ -33,7 +37,7 @@ __all__ = [
 ]
 
 CheckOrder = Literal["eager", "lazy"]
-DocumentFormat = Literal["json"]
+DocumentFormat = Literal["json", "binary"]
 
 FORMAT_VERSION: Final = _json.FORMAT_VERSION
 """The version of the default (JSON) document format."""
@@ -48,13 +52,29 @@ _WHITESPACE = b" \t\r\n"
 class _Format:
     name: DocumentFormat
     suffix: str
+    media_type: str
     matches: Callable[[bytes], bool]
     load: Callable[..., RevocationSet]
     dump: Callable[..., bytes]
 
 
 _FORMATS: Final[tuple[_Format, ...]] = (
-    _Format("json", ".cache.json", lambda head: head[:1] == b"{", _json.load, _json.dump),
+    _Format(
+        "json",
+        ".cache.json",
+        "application/json",
+        lambda head: head[:1] == b"{",
+        _json.load,
+        _json.dump,
+    ),
+    _Format(
+        "binary",
+        ".cache.bin",
+        "application/octet-stream",
+        lambda head: head.startswith(_binary.MAGIC),
+        _binary.load,
+        _binary.dump,
+    ),
 )
 
 FORMATS: Final = tuple(f.name for f in _FORMATS)
@@ -128,7 +148,8 @@ def dump_document(
     Args:
         revset: The verified set.
         generated_at: Recorded as ``generated_at`` when given (informational only).
-        format: The document format (``"json"``, version 1, by default).
+        format: The document format: ``"json"`` (version 1, the default) or ``"binary"``
+            (version 2).
 
     Returns:
         The document bytes.
@@ -138,15 +159,33 @@ def dump_document(
             stores), or was loaded from a document whose entry details do not decode.
         ValueError: ``format`` is not a known format.
     """
+    return _format(format).dump(revset, generated_at=generated_at)
+
+
+def _format(name: str) -> _Format:
     for fmt in _FORMATS:
-        if fmt.name == format:
-            return fmt.dump(revset, generated_at=generated_at)
-    raise ValueError(f"unknown document format {format!r} (known: {', '.join(FORMATS)})")
+        if fmt.name == name:
+            return fmt
+    raise ValueError(f"unknown document format {name!r} (known: {', '.join(FORMATS)})")
 
 
 def document_suffix(format: DocumentFormat = DEFAULT_FORMAT) -> str:
-    """The file suffix documents of ``format`` are written with (``.cache.json``)."""
-    for fmt in _FORMATS:
-        if fmt.name == format:
-            return fmt.suffix
-    raise ValueError(f"unknown document format {format!r}")
+    """The file suffix of documents of ``format``: ``.cache.json`` or ``.cache.bin``.
+
+    Raises:
+        ValueError: ``format`` is not a known format.
+    """
+    return _format(format).suffix
+
+
+def document_media_type(format: DocumentFormat = DEFAULT_FORMAT) -> str:
+    """The media type documents of ``format`` are stored with (S3's ``Content-Type``).
+
+    Raises:
+        ValueError: ``format`` is not a known format.
+    """
+    return _format(format).media_type
+
+
+DOCUMENT_SUFFIXES: Final = tuple(f.suffix for f in _FORMATS)
+"""The file suffixes of every document format."""

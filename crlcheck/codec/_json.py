@@ -21,9 +21,8 @@ import orjson
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
-from crlcheck.crl import MAX_CRL_NUMBER
 from crlcheck.errors import CacheFormatError, DocumentVersionError
-from crlcheck.revset import DETAIL_SIZE, CRLInfo, RevocationSet
+from crlcheck.revset import DETAIL_SIZE, RevocationSet
 
 __all__ = ["DELTA_FORMAT_NAME", "FORMAT_NAME", "FORMAT_VERSION", "dump", "load"]
 
@@ -56,6 +55,8 @@ def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> byte
             f"serials of {revset.width - 1} octets are longer than this format stores"
             f" ({MAX_WIDTH - 1})"
         )
+    from crlcheck.codec._meta import info_sections
+
     keys = revset.keys_blob()
     details = revset.details_blob()
     doc: dict[str, Any] = {
@@ -63,27 +64,7 @@ def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> byte
         "version": FORMAT_VERSION,
         "generator": f"crlcheck {__version__}",
         "generated_at": format_utc(generated_at) if generated_at else None,
-        "issuer": {
-            "name": info.issuer,
-            "der": base64.b64encode(info.issuer_der).decode("ascii"),
-            "der_sha256": hashlib.sha256(info.issuer_der).hexdigest(),
-            "key_id": info.issuer_key_id.hex() if info.issuer_key_id is not None else None,
-        },
-        "signer": {
-            "subject": info.signer_subject,
-            "sha256": info.signer_sha256,
-            "key_sha256": info.signer_key_sha256,
-        },
-        "crl": {
-            "number": str(info.crl_number) if info.crl_number is not None else None,
-            "this_update": format_utc(info.this_update),
-            "next_update": format_utc(info.next_update),
-            "source_sha256": info.source_sha256,
-            "signature_algorithm": info.signature_algorithm,
-            "distribution_points": list(info.distribution_points),
-            "only_user_certs": info.only_user_certs,
-            **({"delta_base": str(info.delta_base)} if info.is_delta else {}),
-        },
+        **info_sections(info),
         "entries": {
             "count": len(revset),
             "width": revset.width,
@@ -196,49 +177,10 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
     generated_at = _field(doc, "generated_at", (str, type(None)), "")
     if generated_at is not None and not _canonical_time(generated_at):
         raise CacheFormatError("document field generated_at is not a YYYY-MM-DDTHH:MM:SSZ time")
-    issuer = _section(doc, "issuer")
-    signer = _section(doc, "signer")
-    crl = _section(doc, "crl")
-    entries = _section(doc, "entries")
+    from crlcheck.codec._meta import read_info
 
-    issuer_der = _b64(_field(issuer, "der", str, "issuer."), "issuer.der")
-    if hashlib.sha256(issuer_der).hexdigest() != _field(issuer, "der_sha256", str, "issuer."):
-        raise CacheFormatError("issuer.der does not match issuer.der_sha256")
-    key_id_text = _field(issuer, "key_id", (str, type(None)), "issuer.")
-    crl_number = _decimal(_field(crl, "number", (str, type(None)), "crl."), "crl.number")
-    delta_base = None
-    if kind == DELTA_FORMAT_NAME:
-        delta_base = _decimal(_field(crl, "delta_base", str, "crl."), "crl.delta_base")
-        if crl_number is None or delta_base is None or delta_base >= crl_number:
-            raise CacheFormatError("a delta document needs crl.number above crl.delta_base")
-    elif "delta_base" in crl:
-        raise CacheFormatError("crl.delta_base in a document that is not a delta document")
-    for number in (crl_number, delta_base):
-        if number is not None and number > MAX_CRL_NUMBER:
-            raise CacheFormatError("document field crl.number is longer than 20 octets")
-    points = _field(crl, "distribution_points", list, "crl.")
-    if not all(isinstance(p, str) for p in points):
-        raise CacheFormatError("document field crl.distribution_points has the wrong type")
-    info = CRLInfo(
-        issuer=_field(issuer, "name", str, "issuer."),
-        issuer_der=issuer_der,
-        issuer_key_id=_hex(key_id_text, "issuer.key_id") if key_id_text is not None else None,
-        signer_subject=_field(signer, "subject", str, "signer."),
-        signer_sha256=_hex(_field(signer, "sha256", str, "signer."), "signer.sha256", 32).hex(),
-        signer_key_sha256=_signer_key(signer),
-        delta_base=delta_base,
-        crl_number=crl_number,
-        this_update=_time(_field(crl, "this_update", str, "crl."), "crl.this_update"),
-        next_update=_time(_field(crl, "next_update", str, "crl."), "crl.next_update"),
-        source_sha256=_hex(
-            _field(crl, "source_sha256", str, "crl."), "crl.source_sha256", 32
-        ).hex(),
-        signature_algorithm=_field(crl, "signature_algorithm", str, "crl."),
-        distribution_points=tuple(points),
-        only_user_certs=_field(crl, "only_user_certs", bool, "crl."),
-    )
-    if info.next_update < info.this_update:
-        raise CacheFormatError("crl.next_update is before crl.this_update")
+    info = read_info(doc, delta=kind == DELTA_FORMAT_NAME)
+    entries = _section(doc, "entries")
 
     count = _field(entries, "count", int, "entries.")
     width = _field(entries, "width", int, "entries.")

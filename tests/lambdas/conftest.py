@@ -39,6 +39,7 @@ def preprocessor(monkeypatch: pytest.MonkeyPatch, s3: S3Client) -> Lambda:
         "CRLCHECK_TRUSTSTORE_BUCKET",
         "CRLCHECK_OUTPUT_PREFIX",
         "CRLCHECK_CLOCK_SKEW_SECONDS",
+        "CRLCHECK_DOCUMENT_FORMAT",
     ):
         monkeypatch.delenv(name, raising=False)
     return preprocessor_lambda()
