@@ -36,6 +36,7 @@ __all__ = [
     "CRLValidityError",
     "CRLWeakSignatureError",
     "CacheFormatError",
+    "CatalogUpdateError",
     "CertificateParseError",
     "DeltaCRLError",
     "DocumentIdentityError",
@@ -465,3 +466,12 @@ class CRLSignerExpiredError(CRLSignerError):
         self.not_before = not_before
         self.not_after = not_after
         self.now = now
+
+
+class CatalogUpdateError(StorageError):
+    """The catalog of a document prefix could not be updated (see :mod:`crlcheck.catalog`)."""
+
+    reason = "catalog_update_failed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)

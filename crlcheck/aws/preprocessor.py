@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from crlcheck._time import format_utc
@@ -32,9 +32,10 @@ from crlcheck.aws.s3 import (
     write_document,
 )
 from crlcheck.aws.settings import PreprocessorSettings
+from crlcheck.catalog import Catalog, CatalogEntry, catalog_key, dump_catalog, load_catalog
 from crlcheck.certificate import load_certificates
 from crlcheck.codec import document_media_type
-from crlcheck.errors import CRLCheckError, RecordsRefusedError
+from crlcheck.errors import CatalogUpdateError, CRLCheckError, RecordsRefusedError, StorageError
 from crlcheck.publish import document_key, plan_publication
 
 if TYPE_CHECKING:
@@ -218,7 +219,66 @@ class PreprocessorHandler:
             )
             fields["document_bytes"] = len(plan.document)
         fields["outcome"] = "published" if plan.action == "publish" else "unchanged"
+        prefix = settings.document_prefix
+        if prefix is not None and out_key.startswith(prefix):
+            etag = fields.get("document_etag") or (published.etag if published else None)
+            if etag is not None:
+                entry = CatalogEntry.of(out_key, etag, info)
+                fields["catalog"] = update_catalog(
+                    client, record.bucket, catalog_key(prefix), entry, now=now
+                )
         return fields
+
+
+# A catalog write lost to a concurrent preprocessor (412) is retried from a fresh read.
+CATALOG_ATTEMPTS: Final = 8
+
+
+def update_catalog(
+    client: S3Client, bucket: str, key: str, entry: CatalogEntry, *, now: datetime
+) -> str:
+    """Record ``entry`` in the catalog at ``key`` with conditional writes; return what happened.
+
+    Read-modify-write: read the catalog and its ETag, add the entry
+    (:meth:`crlcheck.catalog.Catalog.with_entry`), write it back only if the catalog still has
+    that ETag (``IfMatch``; ``IfNoneMatch: *`` to create it). A lost race reads again, so two
+    preprocessors publishing at once both land their entries.
+
+    Returns:
+        ``"added"`` or ``"current"`` (the catalog already had it, or a newer entry).
+
+    Raises:
+        CatalogUpdateError: The catalog cannot be read as one, or every attempt lost a race.
+    """
+    for _attempt in range(CATALOG_ATTEMPTS):
+        stored = read_document(client, bucket, key)
+        try:
+            catalog = load_catalog(stored.body) if stored is not None else Catalog()
+        except CRLCheckError as exc:
+            raise CatalogUpdateError(
+                f"the catalog s3://{bucket}/{key} cannot be read ({exc.message}); the document "
+                "was published but is not catalogued. Repair or delete the catalog, then upload "
+                "the CRLs under its prefix again"
+            ) from exc
+        updated = catalog.with_entry(entry)
+        if updated is None:
+            return "current"
+        try:
+            write_document(
+                client,
+                bucket,
+                key,
+                dump_catalog(updated, generated_at=now),
+                replaces=stored.etag if stored is not None else None,
+            )
+        except StorageError as exc:
+            if exc.retryable:
+                continue
+            raise CatalogUpdateError(f"cannot write the catalog: {exc.message}") from exc
+        return "added"
+    raise CatalogUpdateError(
+        f"the catalog s3://{bucket}/{key} changed {CATALOG_ATTEMPTS} times while it was updated"
+    )
 
 
 def preprocessor_from_environ(
