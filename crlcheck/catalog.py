@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -127,14 +127,30 @@ class CatalogEntry:
         return not self.distribution_points or not points.isdisjoint(self.distribution_points)
 
 
-@dataclass(frozen=True, slots=True)
 class Catalog:
-    """The documents published under one prefix, by key (immutable)."""
+    """The documents published under one prefix, by key (immutable).
 
-    entries: Mapping[str, CatalogEntry] = field(default_factory=dict)
+    Args:
+        entries: The entries by document key.
+    """
+
+    __slots__ = ("_by_issuer", "entries")
+
+    def __init__(self, entries: Mapping[str, CatalogEntry] | None = None) -> None:
+        self.entries: Mapping[str, CatalogEntry] = dict(entries or {})
+        # Requests look entries up by issuer: an index keeps that independent of the size.
+        by_issuer: dict[bytes, list[CatalogEntry]] = {}
+        for entry in self.entries.values():
+            by_issuer.setdefault(entry.issuer_der, []).append(entry)
+        self._by_issuer = by_issuer
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Catalog) and self.entries == other.entries
+
+    __hash__ = None  # type: ignore[assignment]
 
     def with_entry(self, entry: CatalogEntry) -> Catalog | None:
         """The catalog with ``entry``; None when it would change nothing or go backwards.
@@ -159,7 +175,11 @@ class Catalog:
     ) -> list[CatalogEntry]:
         """The entries of documents that may cover a certificate (:meth:`CatalogEntry.covers`)."""
         wanted = frozenset(points)
-        return [e for e in self.entries.values() if e.covers(issuer_der, wanted, is_ca=is_ca)]
+        return [
+            e
+            for e in self._by_issuer.get(issuer_der, ())
+            if e.covers(issuer_der, wanted, is_ca=is_ca)
+        ]
 
 
 def _entry_json(entry: CatalogEntry) -> dict[str, Any]:
