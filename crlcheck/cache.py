@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal, Protocol
@@ -224,6 +224,41 @@ class RevocationCache:
         self._snapshot = _Snapshot(MappingProxyType({}), ())
         self._attempted: dict[str, float] = {}
         self._bad: dict[str, _BadBody] = {}
+        self._discover: Callable[[], Iterable[str]] | None = None
+        self._discovered_at: float | None = None
+
+    @classmethod
+    def discovering(
+        cls,
+        source: DocumentSource,
+        discover: Callable[[], Iterable[str]],
+        *,
+        revalidate_seconds: float = 0.0,
+    ) -> RevocationCache:
+        """A cache whose keys are listed again by ``discover()`` at each due refresh.
+
+        For sources that can list cheaply (a directory): a document added later is loaded by
+        a later refresh, and one removed stops serving, with no restart. ``discover`` must
+        return at least one key at construction.
+        """
+        cache = cls(source, discover(), revalidate_seconds=revalidate_seconds)
+        cache._discover = discover
+        return cache
+
+    def _rediscover(self, now: float) -> None:
+        assert self._discover is not None  # noqa: S101 (only called when set)
+        if self._discovered_at is not None and now - self._discovered_at < self._interval:
+            return
+        self._discovered_at = now
+        keys = tuple(dict.fromkeys(self._discover()))
+        if keys == self._keys:
+            return
+        self._keys = keys
+        documents = {k: d for k, d in self._snapshot.documents.items() if k in keys}
+        self._snapshot = _Snapshot(
+            MappingProxyType(documents),
+            tuple(documents[k].revset for k in keys if k in documents),
+        )
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -256,6 +291,8 @@ class RevocationCache:
             key keeps serving. Any other exception (a bug in a source) propagates, and the
             sets stay as they were before the call.
         """
+        if self._discover is not None:
+            self._rediscover(now)
         current = self._snapshot.documents
         documents = dict(current)
         checked: list[str] = []

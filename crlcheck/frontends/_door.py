@@ -249,22 +249,34 @@ def directory_authorizer(
 
     Args:
         directory: Where the documents are (``crlcheck preprocess``/``fetch`` write them).
-        keys: Their file names; by default every ``*.cache.json`` there now (a CA added later
-            needs a restart, as a new key in ``CRLCHECK_DOCUMENT_KEYS`` does).
+        keys: Their file names; by default every ``*.cache.json`` and ``*.cache.bin`` there,
+            listed again at each revalidation, so a CA's document added later is used by a
+            later request and one removed stops serving, with no restart.
         grace: How long past nextUpdate a CRL may still allow.
         clock_skew: How far before thisUpdate a CRL may already be used.
         revalidate_seconds: Minimum seconds between two revalidations of a document.
 
     Raises:
-        ValueError: No keys were given and the directory holds no ``*.cache.json``.
+        ValueError: No keys were given and the directory holds no document.
     """
     directory = Path(directory)
-    if keys is None:
-        keys = sorted(p.name for p in directory.glob("*.cache.json"))
-        if not keys:
-            raise ValueError(f"no *.cache.json document in {str(directory)!r}")
     source = DirectoryDocumentSource(directory)
-    return _authorizer(source, keys, grace, clock_skew, revalidate_seconds)
+    if keys is not None:
+        return _authorizer(source, keys, grace, clock_skew, revalidate_seconds)
+
+    def discover() -> list[str]:
+        return sorted(
+            p.name for pattern in DOCUMENT_PATTERNS for p in directory.glob(pattern) if p.is_file()
+        )
+
+    if not discover():
+        raise ValueError(f"no *.cache.json or *.cache.bin document in {str(directory)!r}")
+    cache = RevocationCache.discovering(source, discover, revalidate_seconds=revalidate_seconds)
+    return Authorizer(cache, grace=grace, clock_skew=clock_skew)
+
+
+# The documents a directory serves when no keys are given: both formats' default names.
+DOCUMENT_PATTERNS = ("*.cache.json", "*.cache.bin")
 
 
 def s3_authorizer(

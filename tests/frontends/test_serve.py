@@ -221,7 +221,7 @@ def test_serve_without_documents_is_a_usage_error(
     from crlcheck.cli import main
 
     assert main(["serve", "--documents", str(tmp_path), "--header", HEADER]) == 2
-    assert "no *.cache.json document" in capsys.readouterr().err
+    assert "no *.cache.json or *.cache.bin document" in capsys.readouterr().err
 
 
 def test_serve_without_waitress_says_how_to_install_it(
