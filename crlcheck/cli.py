@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -194,11 +195,24 @@ def _read(path: str, what: str) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and rename: never a partial file."""
+    """Write via a temporary file in the same directory and rename: never a partial file.
+
+    The file gets the mode a plain ``open(path, "wb")`` would leave: an existing file keeps its
+    mode, a new one gets 0666 less the umask (0644 under the usual 022). mkstemp's own 0600
+    would hide the document from the other accounts that read it.
+    """
     directory = path.parent
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        # The umask can only be read by setting it (the command is single-threaded).
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.chmod(tmp, mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
