@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509.oid import ExtensionOID
 
 from crlcheck import _der
+from crlcheck._describe import pem_label_refusal, refusal
 from crlcheck._entries import ProgressCallback, walk_entries
 from crlcheck._time import format_utc
 from crlcheck.certificate import PEM_MARKER, as_bytes, load_certificate, load_certificates
@@ -191,7 +192,7 @@ def load_crl(data: bytes | str) -> CRL:
         _ = crl.extensions
         _ = crl.issuer.rfc4514_string()
     except Exception as exc:  # cryptography raises ValueError and others; all mean "malformed".
-        raise CRLParseError(f"not a valid X.509 CRL: {exc}") from exc
+        raise CRLParseError(refusal(data, "CRL", exc)) from exc
     _check_ranges(crl)
     try:
         tbs_start, tbs_end, start, end = _locate_fields(der)
@@ -265,7 +266,7 @@ def _pem_to_der(data: bytes) -> bytes:
         raise CRLParseError("malformed PEM: no complete BEGIN/END block")
     label = header.group(1).decode("ascii")
     if label != "X509 CRL":
-        raise CRLParseError(f"PEM block is {label!r}, expected 'X509 CRL'")
+        raise CRLParseError(pem_label_refusal(label, "CRL"))
     try:
         return base64.b64decode(b"".join(data[header.end() : end].split()), validate=True)
     except (binascii.Error, ValueError) as exc:
