@@ -138,7 +138,7 @@ def _pem_refusal(data: bytes, expected: Expected, error: BaseException | None) -
             der = base64.b64decode(b"".join(data[header.end() : end].split()), validate=True)
         except (binascii.Error, ValueError):
             return f"malformed PEM: bad base64 in a '{want}' block"
-        problem = _der_refusal(der, expected)
+        problem = _der_refusal(der, expected, pem=True)
         if problem is not None:
             return f"PEM '{want}' block: {problem}"
     if first is None:
@@ -148,7 +148,7 @@ def _pem_refusal(data: bytes, expected: Expected, error: BaseException | None) -
     return _malformed(expected, error)
 
 
-def _der_refusal(der: bytes, expected: Expected) -> str | None:
+def _der_refusal(der: bytes, expected: Expected, *, pem: bool = False) -> str | None:
     """Why ``der`` is not DER of the ``expected`` kind, or None when its shape matches (or is
     unknown: the parser's words are better then)."""
     if not der:
@@ -157,7 +157,8 @@ def _der_refusal(der: bytes, expected: Expected) -> str | None:
         sample = der[:256]
         if sample.isascii() and all(c >= 0x20 or c in b"\t\r\n" for c in sample):
             return f"not a {expected}: the input is text, neither PEM nor DER"
-        return f"not a {expected}: neither PEM nor a DER SEQUENCE (first byte {der[0]:#04x})"
+        what = "not a DER SEQUENCE" if pem else "neither PEM nor a DER SEQUENCE"
+        return f"not a {expected}: {what} (first byte {der[0]:#04x})"
     size = len(der)
     end = _declared_end(der)
     if end is None:
@@ -194,11 +195,11 @@ def _der_kind(der: bytes) -> str | None:
     """Recognise the kind of a complete DER SEQUENCE by its top-level shape, or None."""
     try:
         outer = _der.read_tlv(der, 0, len(der))
-        parts = _der.read_children(der, outer)
+        parts = _first_children(der, outer)
         tags = [p.tag for p in parts]
         if tags[:3] == [_der.TAG_SEQUENCE, _der.TAG_SEQUENCE, _der.TAG_BIT_STRING]:
             # SIGNED { tbs, algorithm, signature }: the tbs fields tell which.
-            fields = [f.tag for f in _der.read_children(der, parts[0])]
+            fields = [f.tag for f in _first_children(der, parts[0])]
             return _signed_kind(fields)
     except (_der.DERError, IndexError):
         return None
@@ -217,6 +218,18 @@ def _der_kind(der: bytes) -> str | None:
     if len(tags) >= 9 and all(t == _der.TAG_INTEGER for t in tags[:9]):
         return "pkcs1"
     return None
+
+
+def _first_children(der: bytes, parent: _der.TLV, limit: int = 12) -> list[_der.TLV]:
+    """The first ``limit`` elements inside ``parent``: a shape needs no more, and a hostile
+    SEQUENCE of millions of empty elements must not become millions of objects."""
+    children: list[_der.TLV] = []
+    pos = parent.content_start
+    while pos < parent.end and len(children) < limit:
+        child = _der.read_tlv(der, pos, parent.end)
+        children.append(child)
+        pos = child.end
+    return children
 
 
 def _signed_kind(fields: list[int]) -> str | None:
