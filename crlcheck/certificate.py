@@ -1,7 +1,8 @@
 """Reading certificates: signer bundles, and client certificates on the request path.
 
 :func:`load_certificate` and :func:`load_certificates` accept what ``cryptography`` accepts (PEM
-or DER, autodetected) and translate its errors into :class:`CertificateParseError`.
+or DER, autodetected) and translate its errors into :class:`CertificateParseError`, whose message
+says what the input is instead (a private key, a CRL, truncated DER: :mod:`crlcheck._describe`).
 :func:`read_certificate` is the request path's quick route: for the usual client certificate it
 reads the serial and the issuer Name's DER straight from the certificate's own DER (RFC 5280
 §4.1), without the warnings machinery and without building ``cryptography``'s Name objects.
@@ -18,6 +19,7 @@ import warnings
 from cryptography import x509
 
 from crlcheck import _der
+from crlcheck._describe import refusal
 from crlcheck.errors import CertificateParseError
 
 __all__ = [
@@ -98,7 +100,7 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
         # load here, not raise DuplicateExtension or ValueError later from a property.
         _ = cert.extensions
     except Exception as exc:
-        raise CertificateParseError(f"not a valid X.509 certificate: {exc}") from exc
+        raise CertificateParseError(refusal(data, "certificate", exc)) from exc
     return cert
 
 
@@ -236,5 +238,5 @@ def load_certificates(data: bytes | str) -> list[x509.Certificate]:
         for cert in certs:
             _ = cert.extensions  # See load_certificate.
     except Exception as exc:
-        raise CertificateParseError(f"not a valid PEM certificate bundle: {exc}") from exc
+        raise CertificateParseError(refusal(data, "certificate", exc)) from exc
     return certs

@@ -5,12 +5,13 @@ Exit codes
 ``preprocess``: 0 document written; 1 CRL refused (the reason is on stderr); 2 usage error or
 unreadable input file (including an unusable ``--issuer`` certificate).
 
-``check``: 0 allowed; 1 denied (revoked, no covering CRL, stale, not yet valid, or a document
-found corrupt during the lookup); 2 usage error or unreadable input (certificate or cache
-document missing, malformed or of an unknown version). Documents are loaded lazily, as the
-authorizer loads them: what a load can check cheaply (format, digests, lengths, the sparse
-index) is checked before deciding, the order of the keys a decision needs while deciding, and
-a document found out of order then denies (exit 1, ``document_invalid``) rather than allow.
+``check``: 0 every certificate allowed; 1 any denied (revoked, no covering CRL, stale, not yet
+valid, or a document found corrupt during the lookup); 2 usage error or unreadable input (a
+certificate or cache document missing, malformed or of an unknown version: nothing is checked
+then). Documents are loaded lazily, as the authorizer loads them: what a load can check cheaply
+(format, digests, lengths, the sparse index) is checked before deciding, the order of the keys a
+decision needs while deciding, and a document found out of order then denies (exit 1,
+``document_invalid``) rather than allow.
 
 ``inspect``: 0 the CRL or document is within its validity window; 1 it is stale or not yet valid,
 or a CRL field is out of range (``crl_field_out_of_range``: a year outside 1-9999, a cRLNumber
@@ -31,11 +32,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import stat
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -55,16 +58,18 @@ from crlcheck.codec import (
     sniff,
 )
 from crlcheck.crl import load_crl, verify_crl
-from crlcheck.decision import decide
+from crlcheck.decision import Decision, decide
 from crlcheck.errors import (
     CacheFormatError,
     CertificateParseError,
     CRLCheckError,
     CRLError,
     CRLFieldRangeError,
+    Reason,
 )
 from crlcheck.publish import check_publication, read_published
-from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, validity_at
+from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, RevokedEntry, validity_at
+from crlcheck.serial import format_serial
 
 __all__ = ["main"]
 
@@ -167,10 +172,17 @@ def _build_parser() -> argparse.ArgumentParser:
 
     chk = commands.add_parser(
         "check",
-        help="check a client certificate against revocation documents",
-        description="Exit 0 allowed, 1 denied, 2 usage error or unreadable input.",
+        help="check client certificates against revocation documents",
+        description="Check each certificate of each CERT (a file may hold a PEM bundle: every "
+        "certificate in it is checked) and print one line per certificate. Exit 0 all allowed, "
+        "1 any denied, 2 usage error or unreadable input (nothing is checked then).",
     )
-    chk.add_argument("cert", metavar="CERT", help="client certificate (PEM or DER), or - for stdin")
+    chk.add_argument(
+        "cert",
+        metavar="CERT",
+        nargs="+",
+        help="client certificate(s): PEM (one or a bundle) or DER, or - for stdin",
+    )
     chk.add_argument(
         "--cache",
         action="append",
@@ -195,7 +207,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "every intermediate on the path must be covered by a fresh CRL of its issuer and not "
         "revoked",
     )
-    chk.add_argument("--json", action="store_true", help="print one JSON object")
+    chk.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per certificate (JSON Lines), with the input it came from",
+    )
 
     _add_serve_parser(commands)
     _add_fetch_parser(commands)
@@ -210,7 +226,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "file", metavar="FILE", help="a CRL (DER/PEM) or a revocation document (JSON or binary)"
     )
     ins.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate at TIME (ISO 8601)")
-    ins.add_argument("--json", action="store_true", help="print one JSON object")
+    ins.add_argument(
+        "--entries",
+        action="store_true",
+        help="also list the revoked entries (serial, revocationDate, reason), in serial order",
+    )
+    ins.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (with --entries, its 'revoked' list holds the entries)",
+    )
     return parser
 
 
@@ -316,11 +341,24 @@ def _read(path: str, what: str) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and rename: never a partial file."""
+    """Write via a temporary file in the same directory and rename: never a partial file.
+
+    The file gets the mode a plain ``open(path, "wb")`` would leave: an existing file keeps its
+    mode, a new one gets 0666 less the umask (0644 under the usual 022). mkstemp's own 0600
+    would hide the document from the other accounts that read it.
+    """
     directory = path.parent
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        # The umask can only be read by setting it (the command is single-threaded).
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.chmod(tmp, mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -330,15 +368,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def _time_text(value: datetime | None) -> str:
     return format_utc(value) if value is not None else "none"
 
 
 class _Progress:
-    def __init__(self, enabled: bool, stream: IO[str]) -> None:
+    def __init__(self, enabled: bool, stream: IO[str], start: float | None = None) -> None:
         self.enabled = enabled
         self.stream = stream
-        self.start = time.monotonic()
+        self.start = time.monotonic() if start is None else start
 
     def say(self, message: str) -> None:
         if self.enabled:
@@ -347,6 +389,7 @@ class _Progress:
 
 
 def _cmd_preprocess(args: argparse.Namespace) -> int:
+    started = time.monotonic()  # The progress times include reading and parsing the CRL.
     now = args.at or datetime.now(UTC)
     data = _read(args.crl, "CRL")
     issuer_data = _read(args.issuer, "issuer certificate")
@@ -362,7 +405,9 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
         out = Path(args.crl).with_suffix(document_suffix(args.format))
 
     crl = load_crl(data)
-    progress = _Progress(not args.quiet and crl.entry_bytes >= PROGRESS_THRESHOLD, sys.stderr)
+    progress = _Progress(
+        not args.quiet and crl.entry_bytes >= PROGRESS_THRESHOLD, sys.stderr, started
+    )
     progress.say(f"loaded CRL: {len(data) / 1e6:.1f} MB, {len(crl.crl):,} entries")
     progress.say("verifying signature and extracting entries")
     revset = verify_crl(
@@ -386,6 +431,8 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
     progress.say(f"writing {len(document) / 1e6:.1f} MB document")
     if out is None:
         sys.stdout.buffer.write(document)
+        if document[:1] == b"{" and not document.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")  # Text (JSON) ends its line; binary stays as is.
         sys.stdout.buffer.flush()
     else:
         try:
@@ -393,7 +440,7 @@ def _cmd_preprocess(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from exc
         print(
-            f"crlcheck: wrote {out} ({len(revset):,} revoked serials, issuer "
+            f"crlcheck: wrote {out} ({_count(len(revset), 'revoked serial')}, issuer "
             f"{revset.info.issuer}, CRL number {revset.info.crl_number}, "
             f"nextUpdate {_time_text(revset.info.next_update)})",
             file=sys.stderr,
@@ -421,35 +468,60 @@ def _load_chain(path: str) -> list[x509.Certificate]:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     now = args.at or datetime.now(UTC)
-    cert_data = _read(args.cert, "certificate")
+    cert_data = [(path, _read(path, "certificate")) for path in args.cert]
     sets = [_load_cache(path) for path in args.cache]
-    try:
-        certs = load_certificates(cert_data)
-    except CertificateParseError as exc:
-        raise UsageError(f"certificate {args.cert!r}: {exc.message}") from exc
+    # Every input is read before anything is decided: an unreadable one is exit 2, no output.
+    subjects: list[tuple[str, x509.Certificate]] = []
+    for path, data in cert_data:
+        try:
+            certs = load_certificates(data)
+        except CertificateParseError as exc:
+            raise UsageError(f"certificate {path!r}: {exc.message}") from exc
+        if len(certs) == 1:
+            subjects.append((path, certs[0]))
+        else:  # A bundle: each certificate is a client certificate, named by its position.
+            subjects.extend((f"{path}#{i}", cert) for i, cert in enumerate(certs, 1))
+    chain = [c for path in args.chain for c in _load_chain(path)]
     grace = timedelta(seconds=args.grace)
-    if args.chain:
-        chain = [c for path in args.chain for c in _load_chain(path)]
-        decision = decide_chain(certs[0], chain, sets, now=now, grace=grace)
-    else:
-        decision = decide(certs[0], sets, now=now, grace=grace)
-    if args.json:
-        sys.stdout.buffer.write(orjson.dumps(decision.to_dict()) + b"\n")
-    else:
-        view = decision.to_dict()
-        verdict = "ALLOW" if decision.allowed else "DENY"
-        extra = ""
-        if view["revocation_date"]:
-            extra += f" revoked={view['revocation_date']}"
-        if view["revocation_reason"]:
-            extra += f" reason={view['revocation_reason']}"
-        if view["certificate"]:
-            extra += f" certificate={view['certificate']}"
-        print(
-            f"{verdict} {decision.reason.value}: serial {view['serial']} issuer {view['issuer']}"
-            f"{extra}"
-        )
-    return EXIT_OK if decision.allowed else EXIT_REFUSED
+    several = len(subjects) > 1
+    status = EXIT_OK
+    for name, cert in subjects:
+        if chain:
+            decision = decide_chain(cert, chain, sets, now=now, grace=grace)
+        else:
+            decision = decide(cert, sets, now=now, grace=grace)
+        if not decision.allowed:
+            status = EXIT_REFUSED
+        if args.json:
+            view = {"input": name, **decision.to_dict()}
+            sys.stdout.buffer.write(orjson.dumps(view) + b"\n")
+        else:
+            print(f"{name}: {_decision_line(decision)}" if several else _decision_line(decision))
+    return status
+
+
+def _decision_line(decision: Decision) -> str:
+    """``ALLOW|DENY reason: serial ... issuer ...`` and what explains the verdict, key=value."""
+    view = decision.to_dict()
+    verdict = "ALLOW" if decision.allowed else "DENY"
+    extra = ""
+    if view["revocation_date"]:
+        extra += f" revoked={view['revocation_date']}"
+    if view["revocation_reason"]:
+        extra += f" reason={view['revocation_reason']}"
+    if decision.reason in (Reason.CRL_STALE, Reason.CRL_NOT_YET_VALID):
+        # Say when: the deciding CRL's window and number.
+        for key, label in (
+            ("crl_number", "crlNumber"),
+            ("this_update", "thisUpdate"),
+            ("next_update", "nextUpdate"),
+        ):
+            if view[key] is not None:
+                extra += f" {label}={view[key]}"
+    if view["certificate"]:
+        extra += f" certificate={view['certificate']}"
+    subject = f"serial {view['serial']} issuer {view['issuer']}"
+    return f"{verdict} {decision.reason.value}: {subject}{extra}"
 
 
 def _freshness(this_update: datetime, next_update: datetime | None, now: datetime) -> str:
@@ -462,6 +534,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     now = args.at or datetime.now(UTC)
     data = _read(args.file, "file")
     summary: dict[str, Any]
+    entries: Iterator[RevokedEntry]
     document_format = sniff(data)
     if document_format is not None:
         try:
@@ -484,6 +557,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             "signature": "verified when the document was written",
             "freshness": _freshness(info.this_update, info.next_update, now),
         }
+        entries = revset.entries() if args.entries else iter(())
     else:
         try:
             crl = load_crl(data)
@@ -504,12 +578,38 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             "signature": "not verified (use 'crlcheck preprocess --issuer')",
             "freshness": _freshness(crl.this_update, crl.next_update, now),
         }
+        # Walked before anything is printed: an entry crlcheck refuses is exit 1, no output.
+        entries = crl.entries() if args.entries else iter(())
+    out = sys.stdout.buffer
     if args.json:
-        sys.stdout.buffer.write(orjson.dumps(summary) + b"\n")
+        head = orjson.dumps(summary)
+        if args.entries:
+            # One object, streamed: the summary's fields, then "revoked": [...] written in
+            # batches, so a million entries never become a million dicts at once.
+            out.write(head[:-1] + b',"revoked":[')
+            first = True
+            for batch in _batches(entries):
+                chunk = b",".join(orjson.dumps(_entry_view(e)) for e in batch)
+                out.write(chunk if first else b"," + chunk)
+                first = False
+            out.write(b"]}\n")
+        else:
+            out.write(head + b"\n")
     else:
-        width = max(map(len, summary))
+        key_width = max(map(len, summary))
         for key, value in summary.items():
-            print(f"{key.replace('_', ' '):<{width}}  {value}")
+            print(f"{key.replace('_', ' '):<{key_width}}  {value}")
+        if args.entries:
+            print("revoked entries (serial, revocationDate, reason):")
+            sys.stdout.flush()
+            for batch in _batches(entries):
+                out.write(
+                    "".join(
+                        f"  {format_serial(e.serial)}  {_time_text(e.revocation_date)}  "
+                        f"{e.reason or '-'}\n"
+                        for e in batch
+                    ).encode()
+                )
     return EXIT_OK if summary["freshness"] == "fresh" else EXIT_REFUSED
 
 
@@ -637,6 +737,21 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         }
         _write_atomically(state_path, orjson.dumps(state, option=orjson.OPT_INDENT_2))
     return status
+
+
+def _batches(entries: Iterator[RevokedEntry], size: int = 4096) -> Iterator[list[RevokedEntry]]:
+    while batch := list(islice(entries, size)):
+        yield batch
+
+
+def _entry_view(entry: RevokedEntry) -> dict[str, str | None]:
+    return {
+        "serial": format_serial(entry.serial),
+        "revocation_date": (
+            format_utc(entry.revocation_date) if entry.revocation_date is not None else None
+        ),
+        "reason": entry.reason,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ import functools
 import hashlib
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509.oid import ExtensionOID
 
 from crlcheck import _der
+from crlcheck._describe import pem_label_refusal, refusal
 from crlcheck._entries import ProgressCallback, walk_entries
 from crlcheck._time import format_utc
 from crlcheck.certificate import PEM_MARKER, as_bytes, load_certificate, load_certificates
@@ -71,7 +72,9 @@ from crlcheck.revset import (
     DETAIL_SIZE,
     CRLInfo,
     RevocationSet,
+    RevokedEntry,
     general_name_text,
+    iter_entries,
 )
 from crlcheck.serial import decode_serial, format_serial
 
@@ -162,6 +165,23 @@ class CRL:
         """Size in bytes of the revokedCertificates field (a cheap size hint for progress)."""
         return self._revoked_end - self._revoked_start
 
+    def entries(self) -> Iterator[RevokedEntry]:
+        """Yield the revoked entries, in ascending serial order, WITHOUT verifying the CRL.
+
+        For display (``crlcheck inspect --entries``): nothing here is trusted. The entries are
+        read as :func:`verify_crl` reads them (a serial listed twice appears once, and
+        removeFromCRL is accepted, as in a delta CRL) into compact blobs first, then yielded one
+        object at a time.
+
+        Raises:
+            CRLParseError, UnsupportedCRLExtensionError, IndirectCRLError: An entry that
+                :func:`verify_crl` would refuse as well.
+        """
+        width, keys, details = walk_entries(
+            self.der, self._revoked_start, self._revoked_end, None, len(self.crl), delta=True
+        )
+        return iter_entries(width, keys, details)
+
 
 def load_crl(data: bytes | str) -> CRL:
     """Parse a DER or PEM (autodetected) X.509 CRL without trusting it.
@@ -191,7 +211,7 @@ def load_crl(data: bytes | str) -> CRL:
         _ = crl.extensions
         _ = crl.issuer.rfc4514_string()
     except Exception as exc:  # cryptography raises ValueError and others; all mean "malformed".
-        raise CRLParseError(f"not a valid X.509 CRL: {exc}") from exc
+        raise CRLParseError(refusal(data, "CRL", exc)) from exc
     _check_ranges(crl)
     try:
         tbs_start, tbs_end, start, end = _locate_fields(der)
@@ -265,7 +285,7 @@ def _pem_to_der(data: bytes) -> bytes:
         raise CRLParseError("malformed PEM: no complete BEGIN/END block")
     label = header.group(1).decode("ascii")
     if label != "X509 CRL":
-        raise CRLParseError(f"PEM block is {label!r}, expected 'X509 CRL'")
+        raise CRLParseError(pem_label_refusal(label, "CRL"))
     try:
         return base64.b64decode(b"".join(data[header.end() : end].split()), validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -559,13 +579,13 @@ def _check_times(crl: CRL, now: datetime, clock_skew: timedelta) -> datetime:
         raise CRLParseError("the CRL's nextUpdate is before its thisUpdate")
     if this_update - now > clock_skew:
         raise CRLNotYetValidError(
-            f"the CRL's thisUpdate {this_update.isoformat()} is in the future",
+            f"the CRL's thisUpdate {format_utc(this_update)} is in the future",
             this_update=this_update,
             now=now,
         )
     if now >= next_update:
         raise CRLStaleError(
-            f"the CRL is stale: nextUpdate {next_update.isoformat()} has passed",
+            f"the CRL is stale: nextUpdate {format_utc(next_update)} has passed",
             next_update=next_update,
             now=now,
         )

@@ -15,6 +15,7 @@ from typing import Final, Literal
 
 from cryptography import x509
 
+from crlcheck._time import format_utc
 from crlcheck.codec import (
     DEFAULT_FORMAT,
     DOCUMENT_SUFFIXES,
@@ -156,8 +157,8 @@ def check_publication(published: CRLInfo | None, offered: CRLInfo) -> Publicatio
     else:
         what = "thisUpdate"
         order = _compare(offered.this_update.timestamp(), published.this_update.timestamp())
-        old_text = published.this_update.isoformat()
-        new_text = offered.this_update.isoformat()
+        old_text = format_utc(published.this_update)
+        new_text = format_utc(offered.this_update)
     if order > 0:
         return "publish"
     if order == 0:

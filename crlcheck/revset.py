@@ -35,7 +35,7 @@ import bisect
 import functools
 import operator
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -378,6 +378,19 @@ class RevocationSet:
             self._details = details
         return self._details
 
+    def entries(self) -> Iterator[RevokedEntry]:
+        """Yield every revoked entry (serial, revocationDate, reason), in ascending serial order.
+
+        One entry object at a time, so a million-entry set can be listed in constant memory.
+        When the stored details are unusable, dates and reasons are None (as in :meth:`lookup`).
+        """
+        details = self._load_details()
+        # A binary document's keys are a span of its body, its details a view: hand the
+        # walker plain bytes of exactly the records.
+        return iter_entries(
+            self.width, self.keys_blob(), bytes(details) if details is not None else None
+        )
+
     def serials(self) -> list[int]:
         """Return every revoked serial, in ascending numeric order."""
         width = self.width
@@ -454,6 +467,18 @@ class RevocationSet:
         """
         if self._load_details() is None:
             raise CacheFormatError("entry details are corrupt")
+
+
+def iter_entries(width: int, keys: bytes, details: bytes | None) -> Iterator[RevokedEntry]:
+    """The entries of a keys blob and its parallel details blob (None: no usable details)."""
+    names = REASON_NAMES
+    for index, pos in enumerate(range(0, len(keys), width)):
+        serial = decode_serial(keys[pos : pos + width])
+        if details is None:
+            yield RevokedEntry(serial, None, None)
+            continue
+        record = details[index * DETAIL_SIZE : (index + 1) * DETAIL_SIZE]
+        yield RevokedEntry(serial, _generalized_time(record[:15]), names.get(record[15]))
 
 
 def _generalized_time(text: bytes) -> datetime | None:

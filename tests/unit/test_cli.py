@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -248,3 +250,29 @@ def test_python_dash_m_on_bundled_example(tmp_path: Path) -> None:
     )
     assert (good.returncode, revoked.returncode) == (0, 1)
     assert revoked.stdout.startswith(b"DENY revoked")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_preprocess_writes_documents_with_the_umask_mode(
+    umask: int, mode: int, pki: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "doc.cache.json"
+    old = os.umask(umask)
+    try:
+        rc = main(["preprocess", str(pki["crl"]), "--issuer", str(pki["ca"]), "-o", str(out), *AT])
+    finally:
+        os.umask(old)
+    assert rc == 0
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # No temporary file left.
+
+
+def test_preprocess_keeps_the_mode_of_the_document_it_replaces(
+    pki: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "doc.cache.json"
+    argv = ["preprocess", str(pki["crl"]), "--issuer", str(pki["ca"]), "-o", str(out), *AT]
+    assert main(argv) == 0
+    out.chmod(0o640)
+    assert main([*argv, "--force"]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
