@@ -12,11 +12,11 @@
 # To build by hand (from any directory):
 #   make -f path/to/Makefile build-AuthorizerFunction ARTIFACTS_DIR=/tmp/artifacts
 #
-# Both packages hold the crlcheck package, its runtime dependencies
+# Every package holds the crlcheck package, its runtime dependencies
 # (cryptography, orjson and their dependencies) and the handler module
 # (lambdas/<name>.py at the top level, so the handler is <name>.handler).
-# The preprocessor also bundles boto3 (see build-PreprocessorFunction); the
-# authorizer uses the boto3 of the Lambda runtime.
+# The preprocessor and the fetcher also bundle boto3 (see build-PreprocessorFunction);
+# the authorizer uses the boto3 of the Lambda runtime.
 #
 # Every third-party version is pinned by constraints/lambda.txt, so two builds
 # of the same commit ship the same packages. To move to newer releases, edit
@@ -51,7 +51,7 @@ PIP_INSTALL = $(PYTHON) -m pip install \
 	--only-binary=:all: \
 	-c "$(LAMBDA_CONSTRAINTS)"
 
-.PHONY: build-PreprocessorFunction build-AuthorizerFunction
+.PHONY: build-PreprocessorFunction build-AuthorizerFunction build-FetcherFunction
 
 # The preprocessor bundles boto3 (the [aws] extra): it publishes with conditional PutObject
 # (IfMatch / IfNoneMatch), which needs botocore >= 1.35.69. The boto3 that the Lambda runtime
@@ -66,6 +66,11 @@ build-PreprocessorFunction:
 
 build-AuthorizerFunction:
 	$(call lambda_package,authorizer,)
+
+# The fetcher (optional, template parameter FetchUrls) bundles boto3 for the same reason as the
+# preprocessor: it writes CRLs with conditional PutObject (IfMatch / IfNoneMatch).
+build-FetcherFunction:
+	$(call lambda_package,fetcher,[aws])
 
 # $(1): handler module name in lambdas/ (without .py); $(2): extras to install, e.g. [aws].
 # pip builds the project from a temporary copy of exactly the files the package needs

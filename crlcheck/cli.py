@@ -672,15 +672,13 @@ FETCH_STATE = ".crlcheck-fetch.json"
 
 
 def _crl_name(url: str) -> str:
-    """The file name a downloaded CRL is written under: the URL's last path segment."""
-    import urllib.parse
+    """The file name a downloaded CRL is written under (:func:`crlcheck.fetch.crl_file_name`)."""
+    from crlcheck.fetch import crl_file_name
 
-    base = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
-    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in base)
-    safe = safe.lstrip(".")
-    if not safe:
-        raise UsageError(f"cannot name a file after {url!r}: its path has no file name")
-    return safe if safe.lower().endswith(".crl") else safe + ".crl"
+    try:
+        return crl_file_name(url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:

@@ -44,6 +44,7 @@ __all__ = [
     "DocumentTooLargeError",
     "DocumentVersionError",
     "EventError",
+    "FetchesFailedError",
     "IndirectCRLError",
     "PartialCRLError",
     "PublicationError",
@@ -348,6 +349,23 @@ class RecordsRefusedError(CRLCheckError):
     def __init__(self, message: str, *, refusals: tuple[tuple[str, str], ...]) -> None:
         super().__init__(message)
         self.refusals = refusals
+
+
+class FetchesFailedError(CRLCheckError):
+    """One or more CRLs could not be fetched or stored; each was logged with its reason.
+
+    The fetcher Lambda raises it after every URL was attempted, so the invocation counts as
+    failed (Lambda's ``Errors`` metric) while the CRLs it did fetch stay written.
+
+    Attributes:
+        failures: ``(url, reason)`` of each URL that failed.
+    """
+
+    reason = "fetches_failed"
+
+    def __init__(self, message: str, *, failures: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(message)
+        self.failures = failures
 
 
 class PublicationError(CRLError):

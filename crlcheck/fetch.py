@@ -23,7 +23,7 @@ from typing import Any, Final
 from crlcheck import __version__
 from crlcheck.errors import CRLCheckError
 
-__all__ = ["FetchError", "FetchLimits", "Fetched", "Validators", "download"]
+__all__ = ["FetchError", "FetchLimits", "Fetched", "Validators", "crl_file_name", "download"]
 
 _SCHEMES: Final = frozenset({"http", "https"})
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
@@ -89,6 +89,30 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+def crl_file_name(url: str) -> str:
+    """The file (or S3 object) name a CRL downloaded from ``url`` is stored under.
+
+    The rule: the last segment of the URL's path, percent-decoded; every character other than
+    an ASCII letter, digit, ``.``, ``_`` or ``-`` replaced by ``_``; leading dots removed; a
+    final ``.crl`` (any case) written ``.crl``, or added when absent. The query and fragment
+    are ignored. So ``http://pki.example.com/CertEnroll/Example%20CA.CRL`` becomes
+    ``Example_CA.crl``, and ``http://ca.example.com/crl?id=1`` becomes ``crl.crl``. The suffix
+    is lowercase because S3 event filters and IAM resource patterns on ``*.crl`` are
+    case-sensitive.
+
+    Raises:
+        ValueError: The path has no last segment to name the file after (``http://host/``).
+    """
+    segment = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in segment)
+    safe = safe.lstrip(".")
+    if safe.lower().endswith(".crl"):
+        safe = safe[:-4]
+    if not safe:
+        raise ValueError(f"cannot name a CRL after {url!r}: its path has no file name")
+    return safe + ".crl"
 
 
 def _opener() -> urllib.request.OpenerDirector:

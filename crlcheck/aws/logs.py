@@ -13,6 +13,7 @@ metric              unit      dimensions              value
 ``S3Errors``        Count     (none)                  failed document reads for this request
 ``CRLAgeSeconds``   Seconds   (none)                  age of the oldest loaded CRL (thisUpdate)
 ``Preprocessed``    Count     Outcome                 1 per S3 record (published/unchanged/refused)
+``Fetched``         Count     Outcome                 1 per fetched URL (updated/unchanged/failed)
 ==================  ========  ======================  =========================================
 
 Strings are passed through :func:`crlcheck._text.sanitize` (no control characters, capped

@@ -15,6 +15,7 @@ documents stay as they were.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -230,8 +231,11 @@ class PreprocessorHandler:
         return fields
 
 
-# A catalog write lost to a concurrent preprocessor (412) is retried from a fresh read.
-CATALOG_ATTEMPTS: Final = 8
+# A catalog write lost to a concurrent preprocessor (412) is retried from a fresh read, after a
+# short random pause that grows with each loss (so racing runs spread out instead of colliding
+# again).
+CATALOG_ATTEMPTS: Final = 20
+CATALOG_BACKOFF_SECONDS: Final = 0.02
 
 
 def update_catalog(
@@ -250,7 +254,10 @@ def update_catalog(
     Raises:
         CatalogUpdateError: The catalog cannot be read as one, or every attempt lost a race.
     """
-    for _attempt in range(CATALOG_ATTEMPTS):
+    for attempt in range(CATALOG_ATTEMPTS):
+        if attempt:
+            pause = CATALOG_BACKOFF_SECONDS * min(2**attempt, 50)
+            time.sleep(random.uniform(0, pause))  # noqa: S311 (jitter, not a secret)
         stored = read_document(client, bucket, key)
         try:
             catalog = load_catalog(stored.body) if stored is not None else Catalog()

@@ -50,12 +50,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTHORIZER_CONFIG",
+    "FETCHER_CONFIG",
     "MAX_DOCUMENT_BYTES",
     "PREPROCESSOR_CONFIG",
+    "ObjectHead",
     "S3DocumentSource",
     "StoredObject",
     "make_client",
     "read_document",
+    "read_head",
     "read_object",
     "write_document",
 ]
@@ -77,6 +80,14 @@ PREPROCESSOR_CONFIG: Final = Config(
     read_timeout=30.0,
     retries={"mode": "standard", "total_max_attempts": 5},
     user_agent_extra="crlcheck-preprocessor",
+)
+
+# The fetcher runs on a schedule with minutes of budget, like the preprocessor.
+FETCHER_CONFIG: Final = Config(
+    connect_timeout=5.0,
+    read_timeout=30.0,
+    retries={"mode": "standard", "total_max_attempts": 5},
+    user_agent_extra="crlcheck-fetcher",
 )
 
 # The largest document the authorizer downloads. A one-million-entry CRL makes a JSON document of
@@ -234,6 +245,41 @@ def read_object(
     except BotoCoreError as exc:
         raise _transport(exc, bucket, key, "GetObject") from exc
     return StoredObject(body, response["ETag"], response.get("VersionId"))
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHead:
+    """What ``HeadObject`` says about an object, without its body.
+
+    Attributes:
+        etag: Its ETag, exactly as S3 returned it (with the quotes).
+        metadata: Its user metadata (``x-amz-meta-*``, names without the prefix, lowercase).
+    """
+
+    etag: str
+    metadata: dict[str, str]
+
+
+def read_head(client: S3Client, bucket: str, key: str) -> ObjectHead | None:
+    """Read an object's ETag and user metadata, or None when there is no object.
+
+    "None" includes 403 (a missing key without ``s3:ListBucket``), as in :func:`read_document`,
+    and is as safe: a write after it uses ``IfNoneMatch: *``, which fails if the object exists.
+
+    Raises:
+        StorageError: Any failure other than the object being missing.
+    """
+    try:
+        response = client.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        error = _translate(exc, bucket, key, "HeadObject")
+        if isinstance(error, DocumentNotFoundError):
+            return None
+        raise error from exc
+    except BotoCoreError as exc:
+        raise _transport(exc, bucket, key, "HeadObject") from exc
+    metadata = {str(k).lower(): str(v) for k, v in response.get("Metadata", {}).items()}
+    return ObjectHead(response["ETag"], metadata)
 
 
 def read_document(client: S3Client, bucket: str, key: str) -> StoredObject | None:

@@ -33,6 +33,19 @@ variable                           default    meaning
 ``CRLCHECK_DOCUMENT_FORMAT``       ``json``   ``json`` (version 1) or ``binary`` (version 2)
 =================================  =========  ====================================================
 
+Fetcher (CRLs from HTTP distribution points, :mod:`crlcheck.aws.fetcher`):
+
+=================================  =========  ====================================================
+variable                           default    meaning
+=================================  =========  ====================================================
+``CRLCHECK_FETCH_URLS``            required   comma-separated ``http``/``https`` URLs of CRLs
+``CRLCHECK_BUCKET``                required   bucket the CRLs are written to
+``CRLCHECK_FETCH_PREFIX``          ``crls/``  key prefix: a CRL goes to ``<prefix><name>.crl``
+``CRLCHECK_FETCH_MAX_MB``          ``128``    largest CRL downloaded, in MiB (1-1024)
+``CRLCHECK_FETCH_TIMEOUT_SECONDS`` ``60``     time limit of one download (more than 0, up to 900)
+``CRLCHECK_FETCH_MAX_REDIRECTS``   ``5``      redirects followed at most (0-10)
+=================================  =========  ====================================================
+
 Every ``*_SECONDS`` value is a finite number from 0 to :data:`MAX_SECONDS` (10 years): far
 beyond any sensible grace, skew or interval, and far inside what ``timedelta`` and the time
 arithmetic on a CRL's dates can hold, so a mistyped ``1e300`` is a :class:`SettingsError` naming
@@ -42,9 +55,11 @@ the variable, not an ``OverflowError`` on every invocation. Booleans are ``true`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -52,11 +67,13 @@ from typing import Literal
 
 from crlcheck.codec import DEFAULT_FORMAT, FORMATS, DocumentFormat
 from crlcheck.errors import SettingsError
+from crlcheck.fetch import FetchLimits, crl_file_name
 from crlcheck.revset import DEFAULT_CLOCK_SKEW
 
 __all__ = [
     "MAX_SECONDS",
     "AuthorizerSettings",
+    "FetcherSettings",
     "PreprocessorSettings",
     "ResponseFormat",
     "SettingsError",
@@ -289,3 +306,115 @@ def _document_format(env: Mapping[str, str]) -> DocumentFormat:
     raise SettingsError(
         f"{name}={value!r} must be one of {', '.join(repr(f) for f in FORMATS)}", variable=name
     )
+
+
+# An S3 object's user metadata is at most 2 KB in all; the fetcher keeps the source URL there.
+_MAX_URL = 1024
+_MAX_LAMBDA_SECONDS = 900  # Lambda's longest timeout: no download may take longer.
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdecimal() or not low <= int(text) <= high:
+        raise SettingsError(
+            f"{name}={text!r} must be a whole number from {low} to {high}", variable=name
+        )
+    return int(text)
+
+
+def _url(url: str, name: str) -> str:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket.
+        hostname = None
+    if hostname is None or parts.scheme not in ("http", "https"):
+        raise SettingsError(f"{name}: {url[:80]!r} is not an http(s) URL", variable=name)
+    # Credentials in a URL would be logged and kept in object metadata: a distribution point
+    # is public by definition (RFC 5280 §4.2.1.13), so there is no reason to have them.
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(f"{name}: a URL must not carry credentials (user@)", variable=name)
+    if len(url) > _MAX_URL or not (url.isascii() and url.isprintable()) or " " in url:
+        raise SettingsError(
+            f"{name}: {url[:80]!r} must be printable ASCII without spaces, "
+            f"at most {_MAX_URL} characters (percent-encode the rest)",
+            variable=name,
+        )
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class FetcherSettings:
+    """Settings of the fetcher function (CRLs from HTTP distribution points).
+
+    Attributes:
+        urls: The CRL URLs, in order.
+        bucket: The bucket the CRLs are written to.
+        prefix: Key prefix; the CRL of ``url`` goes to ``prefix + crl_file_name(url)``.
+        limits: Size, time and redirect bounds of each download.
+    """
+
+    urls: tuple[str, ...]
+    bucket: str
+    prefix: str = "crls/"
+    limits: FetchLimits = dataclasses.field(default_factory=FetchLimits)
+
+    def key(self, url: str) -> str:
+        """The key the CRL of ``url`` is written to (:func:`crlcheck.fetch.crl_file_name`)."""
+        return self.prefix + crl_file_name(url)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> FetcherSettings:
+        """Read and validate the fetcher settings.
+
+        Args:
+            environ: The variables to read; ``os.environ`` by default.
+
+        Raises:
+            SettingsError: A variable is missing or invalid, or two URLs would be written to
+                the same key.
+        """
+        env = _environ(environ)
+        name = "CRLCHECK_FETCH_URLS"
+        urls = tuple(u.strip() for u in _required(env, name).split(","))
+        if not all(urls):
+            raise SettingsError(f"{name} has an empty entry", variable=name)
+        if len(set(urls)) != len(urls):
+            raise SettingsError(f"{name} lists a URL twice", variable=name)
+        prefix = _prefix(env, "CRLCHECK_FETCH_PREFIX")
+        settings = cls(
+            urls=tuple(_url(u, name) for u in urls),
+            bucket=_bucket(_required(env, "CRLCHECK_BUCKET"), "CRLCHECK_BUCKET"),
+            prefix="crls/" if prefix is None else prefix,
+            limits=FetchLimits(
+                max_bytes=_whole(env, "CRLCHECK_FETCH_MAX_MB", 128, 1, 1024) << 20,
+                timeout=_timeout(env, "CRLCHECK_FETCH_TIMEOUT_SECONDS", 60.0),
+                max_redirects=_whole(env, "CRLCHECK_FETCH_MAX_REDIRECTS", 5, 0, 10),
+            ),
+        )
+        keys: dict[str, str] = {}
+        for url in settings.urls:
+            try:
+                key = _key(settings.key(url), name)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {exc}", variable=name) from None
+            if key in keys:
+                raise SettingsError(
+                    f"{name}: {keys[key]!r} and {url!r} would both be written to {key!r} "
+                    "(the name comes from the URL's last path segment)",
+                    variable=name,
+                )
+            keys[key] = url
+        return settings
+
+
+def _timeout(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _seconds(env, name, default)
+    if not 0 < value <= _MAX_LAMBDA_SECONDS:
+        raise SettingsError(
+            f"{name}={value!r} must be more than 0 and at most {_MAX_LAMBDA_SECONDS} seconds",
+            variable=name,
+        )
+    return value

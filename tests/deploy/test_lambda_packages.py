@@ -120,7 +120,9 @@ def test_the_build_refuses_to_run_without_artifacts_dir(tmp_path: Path) -> None:
     assert "ARTIFACTS_DIR is not set" in result.stderr
 
 
-@pytest.mark.parametrize("target", ["AuthorizerFunction", "PreprocessorFunction"])
+@pytest.mark.parametrize(
+    "target", ["AuthorizerFunction", "PreprocessorFunction", "FetcherFunction"]
+)
 def test_pip_sees_only_what_the_package_needs(tmp_path: Path, target: str) -> None:
     """Nothing else in the work tree (.venv, bench/data, tests) reaches the build."""
     _, files, _ = _build(tmp_path, target)
@@ -145,6 +147,14 @@ def test_the_preprocessor_bundles_boto3(tmp_path: Path) -> None:
     argv, _, artifacts = _build(tmp_path, "PreprocessorFunction")
     assert argv[-1].endswith("[aws]")
     assert (artifacts / "preprocessor.py").is_file()
+
+
+def test_the_fetcher_bundles_boto3(tmp_path: Path) -> None:
+    """It writes CRLs with conditional PutObject, like the preprocessor."""
+    argv, _, artifacts = _build(tmp_path, "FetcherFunction")
+    assert argv[-1].endswith("[aws]")
+    assert argv[argv.index("-c") + 1] == str(ROOT / "constraints" / "lambda.txt")
+    assert (artifacts / "fetcher.py").read_bytes() == (ROOT / "lambdas" / "fetcher.py").read_bytes()
 
 
 def test_the_package_holds_the_handler_and_no_build_paths(tmp_path: Path) -> None:

@@ -35,7 +35,17 @@ EXISTING_API = {
     "AuthorizerReservedConcurrency": "50",
     "BucketName": "old-stack-crl-123456789012-eu-west-1",
 }
-MODES = {"minimal": {}, "existing-api": EXISTING_API, "example-api": EXAMPLE_API}
+FETCHER = {
+    "FetchUrls": "http://pki.example.com/ca.crl,http://pki.example.com/CertEnroll/Issuing%20CA.crl",
+    "FetchSchedule": "cron(0/10 * * * ? *)",
+    "DocumentPrefix": "crl/",
+}
+MODES = {
+    "minimal": {},
+    "existing-api": EXISTING_API,
+    "example-api": EXAMPLE_API,
+    "fetcher": FETCHER,
+}
 
 CORE = {
     "CrlBucket",
@@ -54,6 +64,7 @@ CORE = {
     "PreprocessorFailedEventsAlarm",
 }
 DEMO = {"MtlsApi", "HelloLogGroup", "HelloFunction"}
+FETCHER_RESOURCES = {"FetcherLogGroup", "FetcherFunction", "FetcherErrorsAlarm"}
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +181,46 @@ def test_the_example_api_mode_adds_the_api_and_its_outputs(template: dict[str, A
     assert {"ApiDomainName", "ApiUrl", "AuthorizerFunctionArn"} <= outputs
 
 
+def test_the_fetcher_mode_adds_the_fetcher_its_log_group_and_alarm(
+    template: dict[str, Any],
+) -> None:
+    resources, outputs = _mode(template, FETCHER)
+    assert resources == CORE | FETCHER_RESOURCES
+    assert "FetcherFunctionArn" in outputs
+    assert "FetcherFunctionArn" not in _mode(template, {})[1]
+
+
+def test_the_fetcher_runs_on_its_schedule_without_retries(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["FetchSchedule"]["Default"] == "rate(15 minutes)"
+    properties = template["Resources"]["FetcherFunction"]["Properties"]
+    (event,) = properties["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Ref": "FetchSchedule"}
+    assert properties["EventInvokeConfig"] == {"MaximumRetryAttempts": 0}
+    alarm = template["Resources"]["FetcherErrorsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "FetcherFunction"}}]
+
+
+def test_the_fetcher_may_only_read_and_write_crls_under_its_prefix(
+    template: dict[str, Any],
+) -> None:
+    """The prefix it writes to and the prefix its policy grants are the same expression, and
+    what it writes ends in .crl, so the preprocessor's S3 trigger picks it up."""
+    properties = template["Resources"]["FetcherFunction"]["Properties"]
+    prefix = properties["Environment"]["Variables"]["CRLCHECK_FETCH_PREFIX"]
+    assert prefix == {"Fn::If": ["HasDocumentPrefix", {"Ref": "DocumentPrefix"}, "crls/"]}
+    ((statement,),) = [policy["Statement"] for policy in properties["Policies"]]
+    assert sorted(statement["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    assert statement["Resource"] == {
+        "Fn::Sub": ["${CrlBucket.Arn}/${Prefix}*.crl", {"Prefix": prefix}]
+    }
+    trigger = template["Resources"]["PreprocessorFunction"]["Properties"]["Events"]
+    assert trigger["CrlUploaded"]["Properties"]["Filter"]["S3Key"]["Rules"] == [
+        {"Name": "suffix", "Value": ".crl"}
+    ]
+
+
 def test_the_example_api_keeps_authorizer_caching_off(template: dict[str, Any]) -> None:
     api = template["Resources"]["MtlsApi"]["Properties"]
     authorizer = api["Auth"]["Authorizers"]["CrlCheckAuthorizer"]
@@ -213,7 +264,7 @@ def test_failed_preprocessor_events_go_to_a_queue(template: dict[str, Any]) -> N
 
 def test_the_functions_build_from_lambdas_only(template: dict[str, Any]) -> None:
     """SAM copies CodeUri before running make: never the repository root (a .venv, bench/data)."""
-    for name in ("PreprocessorFunction", "AuthorizerFunction"):
+    for name in ("PreprocessorFunction", "AuthorizerFunction", "FetcherFunction"):
         function = template["Resources"][name]
         assert function["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "."}
         assert function["Properties"]["CodeUri"] == "lambdas/"
