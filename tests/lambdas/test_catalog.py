@@ -195,6 +195,27 @@ def test_without_a_catalog_a_cold_start_denies_and_a_warm_one_keeps_serving(
     assert authorize(warm, leaf(ca, 5, 0x9502)) == ("Deny", "store_unavailable")
 
 
+@pytest.fixture
+def atomic_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """S3's conditional PutObject is atomic; moto's in-process one is not under threads (two
+    writers with the same IfMatch can both succeed). Serialise the writes as S3 does, and
+    record which keys were written."""
+    import crlcheck.aws.preprocessor as module
+
+    lock = threading.Lock()
+    real = module.write_document
+    written: list[str] = []
+
+    def write_document(*args: Any, **kwargs: Any) -> str:
+        with lock:
+            written.append(args[2])
+            return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "write_document", write_document)
+    return written
+
+
+@pytest.mark.usefixtures("atomic_writes")
 def test_concurrent_preprocessors_lose_no_catalog_entry(
     s3: S3Client, ca: CA, environment: None
 ) -> None:
@@ -220,3 +241,50 @@ def test_concurrent_preprocessors_lose_no_catalog_entry(
     assert errors == []
     body = s3.get_object(Bucket=BUCKET, Key=catalog_key(PREFIX))["Body"].read()
     assert sorted(load_catalog(body).entries) == sorted(doc_key(n) for n in crls)
+
+
+def test_a_lost_catalog_race_is_retried_from_a_fresh_read(
+    s3: S3Client,
+    ca: CA,
+    environment: None,
+    atomic_writes: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two runs read the same catalog, then both write it: the second write fails (412) and
+    its run reads again and lands its entry."""
+    import crlcheck.aws.preprocessor as module
+
+    s3.put_object(Bucket=BUCKET, Key=TRUSTSTORE, Body=ca.pem)
+    versions = {
+        n: s3.put_object(Bucket=BUCKET, Key=crl_key(n), Body=partition_crl(ca, n, []))["VersionId"]
+        for n in (1, 2)
+    }
+    both_read = threading.Barrier(2, timeout=30)
+    real_read = module.read_document
+    first_reads: set[int] = set()
+
+    def read_document(client: Any, bucket: str, key: str) -> Any:
+        found = real_read(client, bucket, key)
+        if key == catalog_key(PREFIX) and threading.get_ident() not in first_reads:
+            first_reads.add(threading.get_ident())
+            both_read.wait()  # Both runs hold the same (absent) catalog.
+        return found
+
+    monkeypatch.setattr(module, "read_document", read_document)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            preprocessor_lambda().handler(s3_event((BUCKET, crl_key(n), versions[n])), None)
+        except BaseException as exc:  # Reported below.
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in versions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert atomic_writes.count(catalog_key(PREFIX)) == 3  # One write lost, and was retried.
+    body = s3.get_object(Bucket=BUCKET, Key=catalog_key(PREFIX))["Body"].read()
+    assert sorted(load_catalog(body).entries) == [doc_key(1), doc_key(2)]
