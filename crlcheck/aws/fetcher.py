@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from crlcheck._time import format_utc
+from crlcheck.aws._lazy import lazy_handler
 from crlcheck.aws.logs import emf, error_record, write_line
 from crlcheck.aws.s3 import FETCHER_CONFIG, ObjectHead, make_client, read_head, write_document
 from crlcheck.aws.settings import FetcherSettings
@@ -266,24 +267,10 @@ def fetcher_from_environ(
         environ: The variables to read; ``os.environ`` by default.
         make_s3_client: Creates the S3 client; boto3 with the fetcher's config by default.
     """
-    built: list[FetcherHandler] = []
 
-    def handler(event: object, context: object) -> dict[str, Any]:
-        if not built:
-            try:
-                settings = FetcherSettings.from_environ(environ)
-                client = (make_s3_client or (lambda: make_client(FETCHER_CONFIG)))()
-            except Exception as exc:
-                write_line(
-                    error_record(
-                        "fetcher error",
-                        exc,
-                        now=datetime.now(UTC),
-                        extra={"lambda_request_id": getattr(context, "aws_request_id", None)},
-                    )
-                )
-                raise
-            built.append(FetcherHandler(settings, client))
-        return built[0](event, context)
+    def build() -> FetcherHandler:
+        settings = FetcherSettings.from_environ(environ)
+        client = make_s3_client() if make_s3_client is not None else make_client(FETCHER_CONFIG)
+        return FetcherHandler(settings, client)
 
-    return handler
+    return lazy_handler(build, name="fetcher")

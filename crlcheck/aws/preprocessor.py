@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from crlcheck._time import format_utc
+from crlcheck.aws._lazy import lazy_handler
 from crlcheck.aws.events import S3ObjectRecord, parse_s3_event
 from crlcheck.aws.logs import emf, error_record, write_line
 from crlcheck.aws.s3 import (
@@ -302,24 +303,12 @@ def preprocessor_from_environ(
         environ: The variables to read; ``os.environ`` by default.
         make_s3_client: Creates the S3 client; boto3 with the preprocessor's config by default.
     """
-    built: list[PreprocessorHandler] = []
 
-    def handler(event: object, context: object) -> dict[str, Any]:
-        if not built:
-            try:
-                settings = PreprocessorSettings.from_environ(environ)
-                client = (make_s3_client or (lambda: make_client(PREPROCESSOR_CONFIG)))()
-            except Exception as exc:
-                write_line(
-                    error_record(
-                        "preprocessor error",
-                        exc,
-                        now=datetime.now(UTC),
-                        extra={"lambda_request_id": getattr(context, "aws_request_id", None)},
-                    )
-                )
-                raise
-            built.append(PreprocessorHandler(settings, client))
-        return built[0](event, context)
+    def build() -> PreprocessorHandler:
+        settings = PreprocessorSettings.from_environ(environ)
+        client = (
+            make_s3_client() if make_s3_client is not None else make_client(PREPROCESSOR_CONFIG)
+        )
+        return PreprocessorHandler(settings, client)
 
-    return handler
+    return lazy_handler(build, name="preprocessor")
