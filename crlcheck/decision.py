@@ -35,7 +35,13 @@ from crlcheck.certificate import (
     read_identity,
 )
 from crlcheck.errors import CertificateParseError, CRLCheckError, Reason
-from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, RevokedEntry, Validity
+from crlcheck.revset import (
+    DEFAULT_CLOCK_SKEW,
+    RevocationSet,
+    RevokedEntry,
+    Validity,
+    validity_at,
+)
 from crlcheck.serial import format_serial
 
 __all__ = ["Decision", "Reason", "decide"]
@@ -108,13 +114,8 @@ def _utc(value: datetime | None) -> str | None:
     return format_utc(value) if value is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Subject:
-    """What a decision reads from the certificate."""
-
-    cert: x509.Certificate
-    serial: int
-    issuer_der: bytes
+_Subject = tuple[x509.Certificate, int, bytes]
+"""What a decision reads from the certificate: ``(certificate, serial, issuer_der)``."""
 
 
 def _read(certificate: x509.Certificate | bytes | str, sets: Sequence[RevocationSet]) -> _Subject:
@@ -158,7 +159,7 @@ def _read(certificate: x509.Certificate | bytes | str, sets: Sequence[Revocation
             except Exception as exc:  # Duplicate or malformed: see load_certificate.
                 raise CertificateParseError(f"unreadable certificate: {exc}") from exc
             break
-    return _Subject(cert, serial, issuer_der)
+    return cert, serial, issuer_der
 
 
 def _reencoded_issuer(cert: x509.Certificate) -> bytes:
@@ -206,7 +207,7 @@ def decide(
             allowed=False,
             reason=Reason.INTERNAL_ERROR,
             message=f"internal error: {type(exc).__name__}: {exc}",
-            serial=subject.serial,
+            serial=subject[1],
         )
 
 
@@ -239,9 +240,11 @@ def _decide(
     grace: timedelta,
     clock_skew: timedelta,
 ) -> Decision:
-    serial, cert = subject.serial, subject.cert
-    covering = [s for s in sets if s.info.issuer_der == subject.issuer_der and s.covers_scope(cert)]
-    completes = [s for s in covering if not s.info.is_delta]
+    cert, serial, issuer_der = subject
+    covering = [s for s in sets if s.info.issuer_der == issuer_der and s.covers_scope(cert)]
+    completes = covering if len(covering) == 1 else [s for s in covering if not s.info.is_delta]
+    if completes and completes[0].info.delta_base is not None:
+        completes = []
     if not completes:
         # A delta CRL never decides alone (RFC 5280 §5.2.4: it only lists changes to a base).
         return Decision(
@@ -299,6 +302,28 @@ def _decide_covered(
             next_update=revset.info.next_update,
             delta_crl_number=delta.info.crl_number if delta is not None else None,
         )
+
+    if len(covering) == 1:
+        # The usual case, one complete CRL and no delta: (j) and (k) without the bookkeeping.
+        base = covering[0]
+        info = base.info
+        entry = _lookup(base, serial)
+        if entry is not None:
+            return revoked(base, entry, None)
+        if (
+            validity_at(info.this_update, info.next_update, now, grace=grace, clock_skew=clock_skew)
+            is Validity.FRESH
+        ):
+            return Decision(
+                allowed=True,
+                reason=Reason.NOT_REVOKED,
+                message="certificate is not revoked",
+                serial=serial,
+                issuer=issuer,
+                crl_number=info.crl_number,
+                this_update=info.this_update,
+                next_update=info.next_update,
+            )
 
     # Deltas newer than every complete CRL: an older one's changes are in the complete CRLs.
     newest = max(
