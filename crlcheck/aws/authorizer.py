@@ -28,13 +28,12 @@ from crlcheck.aws.events import (
     peek_resource_arn,
 )
 from crlcheck.aws.logs import decision_record, error_record, write_line
-from crlcheck.aws.responses import decision_context, policy_response, simple_response
+from crlcheck.aws.responses import decision_response
 from crlcheck.aws.settings import AuthorizerSettings, ResponseFormat
 from crlcheck.cache import CatalogCache, CertificateBundle, DocumentSource, RevocationCache
 from crlcheck.catalog import catalog_key
 from crlcheck.decision import Decision
 from crlcheck.errors import EventError, Reason
-from crlcheck.serial import format_serial
 from crlcheck.service import Authorizer
 
 __all__ = ["AuthorizerHandler", "authorizer_from_environ"]
@@ -49,13 +48,8 @@ def _respond(
     kind: EventKind | None,
     resource: str,
 ) -> dict[str, Any]:
-    context = decision_context(decision)
-    if response_format == "simple" and kind is EventKind.HTTP_V2:
-        return simple_response(allow=decision.allowed, context=context)
-    principal = format_serial(decision.serial) if decision.serial is not None else "unknown"
-    return policy_response(
-        resource=resource, principal_id=principal, allow=decision.allowed, context=context
-    )
+    simple = response_format == "simple" and kind is EventKind.HTTP_V2
+    return decision_response(decision, resource=resource, simple=simple)
 
 
 def _lambda_fields(context: object, started: float) -> dict[str, object]:
