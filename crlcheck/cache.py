@@ -175,6 +175,10 @@ class RefreshReport:
         )
 
 
+_NOTHING_DUE: Final = RefreshReport()
+"""The report of a refresh with nothing due (immutable, so shared)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     documents: Mapping[str, CachedDocument]
@@ -257,6 +261,13 @@ class RevocationCache:
             sets stay as they were before the call.
         """
         current = self._snapshot.documents
+        attempted, interval = self._attempted, self._interval
+        for key in self._keys:
+            last = attempted.get(key)
+            if last is None or now - last >= interval or key not in current:
+                break
+        else:
+            return _NOTHING_DUE  # Every key has a set and was revalidated within the interval.
         documents = dict(current)
         checked: list[str] = []
         reloaded: list[str] = []
