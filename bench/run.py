@@ -23,7 +23,9 @@ What is measured (see bench/README.md for the why):
 3. warm decisions: ``RevocationSet.contains``/``lookup`` and ``decide`` (hits and misses,
    p50/p99 of single calls, timer overhead subtracted), and the authorizer handler
    (lambdas/authorizer.py) on a REST REQUEST event carrying a real client certificate PEM, with
-   S3 replaced by an in-memory fake client.
+   S3 replaced by an in-memory fake client; next to them ``load_pem_x509_certificate`` on the
+   same PEM (issue 12's yardstick). Without ``--no-imports``, also the authorizer's init and
+   first requests in fresh processes, with and without ``CRLCHECK_PRELOAD``.
 4. memory: retained bytes per entry of a loaded set and the peak during load (tracemalloc in a
    child process; ru_maxrss of child processes for load, preprocess and openssl).
 5. import time of the authorizer handler module and of crlcheck (``python -X importtime``).

@@ -15,6 +15,7 @@ import pytest
 from crlcheck.aws.authorizer import authorizer_from_environ
 from crlcheck.aws.settings import AuthorizerSettings
 from crlcheck.errors import StorageError
+from crlcheck.revset import RevocationSet
 from tests.adapters.test_store import FakeSource
 from tests.pki import CA
 from tests.serverless import fresh_crl, load_event, make_document
@@ -180,3 +181,24 @@ def test_the_default_hook_registry_is_absent_outside_lambda(ca: CA, source: Fake
     )
     assert effect(handler(request(ca, 0x1234), None)) == "Allow"
     assert len(source.calls) == 2
+
+
+def test_preload_checks_the_order_a_first_miss_would_check(
+    ca: CA, source: FakeSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[RevocationSet] = []
+    original = RevocationSet.check_order
+
+    def spy(self: RevocationSet) -> None:
+        checked.append(self)
+        original(self)
+
+    monkeypatch.setattr(RevocationSet, "check_order", spy)
+    handler = authorizer_from_environ(
+        environ(CRLCHECK_PRELOAD="true"),
+        make_source=lambda s: source,
+        register_after_restore=Hooks().register,
+    )
+    assert len(checked) == 1  # During init, before any request.
+    assert effect(handler(request(ca, 0x1234), None)) == "Allow"
+    assert len(checked) == 1  # The first miss found it done.
