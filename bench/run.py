@@ -23,7 +23,9 @@ What is measured (see bench/README.md for the why):
 3. warm decisions: ``RevocationSet.contains``/``lookup`` and ``decide`` (hits and misses,
    p50/p99 of single calls, timer overhead subtracted), and the authorizer handler
    (lambdas/authorizer.py) on a REST REQUEST event carrying a real client certificate PEM, with
-   S3 replaced by an in-memory fake client.
+   S3 replaced by an in-memory fake client; next to them ``load_pem_x509_certificate`` on the
+   same PEM (issue 12's yardstick). Without ``--no-imports``, also the authorizer's init and
+   first requests in fresh processes, with and without ``CRLCHECK_PRELOAD``.
 4. memory: retained bytes per entry of a loaded set and the peak during load (tracemalloc in a
    child process; ru_maxrss of child processes for load, preprocess and openssl).
 5. import time of the authorizer handler module and of crlcheck (``python -X importtime``).
@@ -558,6 +560,12 @@ def bench_warm(gen: gen_crl.Generated, document: bytes, calls: int, overhead: fl
     if decide(revoked_cert, sets, now=now).allowed or not decide(good_cert, sets, now=now).allowed:
         raise SystemExit("decide() gave the wrong answer on the sample certificates")
     n = max(200, calls // 5)
+    # cryptography's own parse of the same PEM: the yardstick of issue 12's warm targets,
+    # measured before and after the decisions (the lower p50 is used) so that a noisy moment
+    # does not favour either side.
+    from cryptography import x509
+
+    result["load_pem"] = latencies(x509.load_pem_x509_certificate, [good_pem] * n, 1, overhead)
     result["decide_cert_hit"] = latencies(
         lambda c: decide(c, sets, now=now), [revoked_cert] * n, 1, overhead
     )
@@ -566,6 +574,9 @@ def bench_warm(gen: gen_crl.Generated, document: bytes, calls: int, overhead: fl
     )
     result["decide_pem_miss"] = latencies(
         lambda p: decide(p, sets, now=now), [good_pem] * n, 1, overhead
+    )
+    result["decide_pem_hit"] = latencies(
+        lambda p: decide(p, sets, now=now), [revoked_pem] * n, 1, overhead
     )
 
     try:
@@ -588,7 +599,79 @@ def bench_warm(gen: gen_crl.Generated, document: bytes, calls: int, overhead: fl
             result[f"{label}_hit"] = latencies(
                 lambda e: authorizer.handler(e, None), [revoked_event] * n, 1, overhead
             )
+    result["load_pem_after"] = latencies(
+        x509.load_pem_x509_certificate, [good_pem] * n, 1, overhead
+    )
+    base = min(result["load_pem"]["p50_us"], result["load_pem_after"]["p50_us"])
+    result["vs_load_pem"] = {
+        name: result[name]["p50_us"] / base
+        for name in ("decide_pem_miss", "decide_pem_hit", "handler_miss", "handler_hit")
+        if name in result
+    }
     return result
+
+
+_COLD_START_CHILD = r"""
+import contextlib, io, json, os, sys, time
+document = open(sys.argv[1], "rb").read()  # What S3 would return (read outside the timings).
+event = json.load(open(sys.argv[2]))
+preload = sys.argv[3]
+started = time.perf_counter()
+from crlcheck.aws.authorizer import authorizer_from_environ
+from crlcheck.aws.s3 import S3DocumentSource
+from botocore.exceptions import ClientError
+imported = time.perf_counter()
+class FakeS3:
+    def get_object(self, *, Bucket, Key, IfNoneMatch=None):
+        etag = '"%x"' % len(document)
+        if IfNoneMatch == etag:
+            raise ClientError({"Error": {"Code": "304"},
+                               "ResponseMetadata": {"HTTPStatusCode": 304}}, "GetObject")
+        return {"Body": io.BytesIO(document), "ETag": etag}
+environ = {"CRLCHECK_BUCKET": "bench", "CRLCHECK_DOCUMENT_KEYS": "crls/bench.cache",
+           "CRLCHECK_REVALIDATE_SECONDS": "3600", "CRLCHECK_PRELOAD": preload}
+with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+    handler = authorizer_from_environ(
+        environ, make_source=lambda s: S3DocumentSource(FakeS3(), s.bucket))
+    built = time.perf_counter()
+    first = handler(event, None)
+    answered = time.perf_counter()
+    handler(event, None)
+    second = time.perf_counter()
+assert first["policyDocument"]["Statement"][0]["Effect"] == "Allow", first
+print(json.dumps({"import_s": imported - started, "init_s": built - started,
+                  "first_s": answered - built, "second_s": second - answered}))
+"""
+
+
+def bench_cold_start(gen: gen_crl.Generated, documents: dict[str, Path], repeat_n: int) -> Json:
+    """The authorizer's init and first requests in fresh processes, with and without preload.
+
+    What a Lambda cold start runs after the interpreter starts: the handler module's imports
+    (boto3 included, as the S3 source needs it), ``authorizer_from_environ`` (which, with
+    ``CRLCHECK_PRELOAD=true``, downloads and loads the documents), then the first request and a
+    second one. Outside Lambda there is no restore hook, so a preloaded handler revalidates on
+    its first request (a 304), as after a SnapStart restore. The cases alternate, so a noisy
+    neighbour hits them alike.
+    """
+    out: Json = {}
+    with tempfile.TemporaryDirectory(prefix="crlcheck-cold-") as tmp:
+        event_path = Path(tmp) / "event.json"
+        event_path.write_text(json.dumps(rest_event(gen.good_pem.read_bytes())))
+        samples: dict[str, list[Json]] = {}
+        for _ in range(repeat_n):
+            for fmt, path in documents.items():
+                for preload in ("false", "true"):
+                    argv = [sys.executable, "-c", _COLD_START_CHILD, str(path), str(event_path)]
+                    _, _, text, _ = popen_timed([*argv, preload], cwd=ROOT)
+                    samples.setdefault(f"{fmt}/{preload}", []).append(json.loads(text))
+    for case, runs in samples.items():
+        out[case] = {
+            name: summary([r[name] for r in runs])
+            for name in ("import_s", "init_s", "first_s", "second_s")
+        }
+        out[case]["init_first_s"] = summary([r["init_s"] + r["first_s"] for r in runs])
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -859,6 +942,50 @@ def tables(results: Json) -> str:
             f"| {pp('decide_pem_miss')} | {pp('handler_hit')} | {pp('handler_miss')} "
             f"| {pp('handler_revalidate_304_miss')} |"
         )
+    lines += [
+        "",
+        "Warm request against cryptography's own parse of the same PEM "
+        "(`load_pem_x509_certificate`), p50 in µs and as a multiple of it (issue 12):",
+        "",
+        "| CRL | load_pem p50 (before / after) | decide(PEM) miss | decide(PEM) hit "
+        "| handler miss (REST, interval set) | handler hit |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in results["runs"]:
+        w = run["warm"]
+        if "vs_load_pem" not in w:
+            continue
+        ratio = w["vs_load_pem"]
+
+        def px(name: str, w: Json = w, ratio: Json = ratio) -> str:
+            if name not in ratio:
+                return "n/a"
+            return f"{w[name]['p50_us']:.1f} ({ratio[name]:.1f}x)"
+
+        lines.append(
+            f"| {run['key']} {run['size']} | {w['load_pem']['p50_us']:.1f} / "
+            f"{w['load_pem_after']['p50_us']:.1f} | {px('decide_pem_miss')} "
+            f"| {px('decide_pem_hit')} | {px('handler_miss')} | {px('handler_hit')} |"
+        )
+    cold = [run for run in results["runs"] if "cold_start" in run]
+    if cold:
+        lines += [
+            "",
+            "Authorizer cold start in a fresh process (S3 faked in memory; min / median of the "
+            "repeats): init is the handler module's imports plus `authorizer_from_environ` (with "
+            "`CRLCHECK_PRELOAD=true`, the documents' download and load too), then the first and "
+            "second requests (REST event, interval set):",
+            "",
+            "| CRL | document | preload | init | first request | second request | init + first |",
+            "|---|---|---|---:|---:|---:|---:|",
+        ]
+        for run in cold:
+            for case, c in run["cold_start"].items():
+                fmt, preload = case.split("/")
+                lines.append(
+                    f"| {run['key']} {run['size']} | {fmt} | {preload} | {mm(c['init_s'])} "
+                    f"| {mm(c['first_s'])} | {mm(c['second_s'])} | {mm(c['init_first_s'])} |"
+                )
     if any("memory" in run for run in results["runs"]):
         lines += [
             "",
@@ -966,7 +1093,22 @@ def evaluate_targets(results: Json) -> list[Json]:
         s = cl["speedup_lazy"]["min"]
         add(f"cold load vs naive {label}", "≥ 3x", s, s >= 3.0, f"{s:.0f}x")
     format_targets(results, add)
+    warm_targets(results, add)
     return out
+
+
+def warm_targets(results: Json, add: Callable[[str, str, float, bool, str], None]) -> None:
+    """Issue 12's warm targets, as multiples of load_pem_x509_certificate in the same run."""
+    for run in results["runs"]:
+        ratio = run["warm"].get("vs_load_pem")
+        if not ratio or run["size"] == "1k":
+            continue
+        label = f"{run['key']} {run['size']}"
+        if "handler_miss" in ratio:
+            r = max(ratio["handler_miss"], ratio["handler_hit"])
+            add(f"handler p50 / load_pem {label}", "≤ 4x", r, r <= 4.0, f"{r:.1f}x")
+        r = max(ratio["decide_pem_miss"], ratio["decide_pem_hit"])
+        add(f"decide(PEM) p50 / load_pem {label}", "≤ 1.5x", r, r <= 1.5, f"{r:.2f}x")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1027,6 +1169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"[{time.perf_counter() - started:6.1f}s] {kind} {size}: warm", file=sys.stderr
                 )
                 run["warm"] = bench_warm(gen, document, args.calls, overhead)
+                if not args.no_imports and size != "1k":
+                    print(
+                        f"[{time.perf_counter() - started:6.1f}s] {kind} {size}: cold start",
+                        file=sys.stderr,
+                    )
+                    run["cold_start"] = bench_cold_start(
+                        gen, {"json": doc_path, "binary": bin_path}, repeat_n
+                    )
                 if not args.no_memory:
                     print(
                         f"[{time.perf_counter() - started:6.1f}s] {kind} {size}: memory",

@@ -175,6 +175,10 @@ class RefreshReport:
         )
 
 
+_NOTHING_DUE: Final = RefreshReport()
+"""The report of a refresh with nothing due (immutable, so shared)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     documents: Mapping[str, CachedDocument]
@@ -278,6 +282,14 @@ class RevocationCache:
         documents = self._snapshot.documents
         return tuple(k for k in self._keys if k not in documents)
 
+    def make_due(self) -> None:
+        """Make every key due: the next :meth:`refresh` revalidates them all, interval or not.
+
+        For a process resumed from a snapshot (Lambda SnapStart): its sets may be hours old,
+        and its monotonic clock says nothing about the time that passed.
+        """
+        self._attempted.clear()
+
     def refresh(self, now: float) -> RefreshReport:
         """Revalidate every key that is due, with one conditional fetch each.
 
@@ -294,6 +306,13 @@ class RevocationCache:
         if self._discover is not None:
             self._rediscover(now)
         current = self._snapshot.documents
+        attempted, interval = self._attempted, self._interval
+        for key in self._keys:
+            last = attempted.get(key)
+            if last is None or now - last >= interval or key not in current:
+                break
+        else:
+            return _NOTHING_DUE  # Every key has a set and was revalidated within the interval.
         documents = dict(current)
         checked: list[str] = []
         reloaded: list[str] = []
@@ -421,6 +440,11 @@ class CertificateBundle:
         """The last good certificates, or None when the bundle never loaded."""
         return self._certificates
 
+    def make_due(self) -> None:
+        """Make the bundle due: the next :meth:`refresh` revalidates it (see
+        :meth:`RevocationCache.make_due`)."""
+        self._attempted = None
+
     def refresh(self, now: float) -> RefreshFailure | None:
         """Revalidate the bundle if due; return the failure, if any (never raises for a fault).
 
@@ -509,6 +533,11 @@ class CatalogCache:
     def sets(self) -> tuple[RevocationSet, ...]:
         """Every loaded set (most recently used last)."""
         return tuple(h.revset for h in self._held.values())
+
+    def make_due(self) -> None:
+        """Make the catalog due: the next :meth:`refresh` revalidates it, and through it the
+        documents a request selects (see :meth:`RevocationCache.make_due`)."""
+        self._attempted = None
 
     def refresh(self, now: float) -> RefreshReport:
         """Revalidate the catalog if due (one conditional fetch); never raises for a fault."""

@@ -28,9 +28,20 @@ from typing import Any
 from cryptography import x509
 
 from crlcheck._time import format_utc
-from crlcheck.certificate import as_bytes, load_certificate, read_certificate, read_serial
+from crlcheck.certificate import (
+    as_bytes,
+    parse_certificate,
+    read_certificate,
+    read_identity,
+)
 from crlcheck.errors import CertificateParseError, CRLCheckError, Reason
-from crlcheck.revset import DEFAULT_CLOCK_SKEW, RevocationSet, RevokedEntry, Validity
+from crlcheck.revset import (
+    DEFAULT_CLOCK_SKEW,
+    RevocationSet,
+    RevokedEntry,
+    Validity,
+    validity_at,
+)
 from crlcheck.serial import format_serial
 
 __all__ = ["Decision", "Reason", "decide"]
@@ -103,37 +114,57 @@ def _utc(value: datetime | None) -> str | None:
     return format_utc(value) if value is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Subject:
-    """What a decision reads from the certificate."""
-
-    cert: x509.Certificate
-    serial: int
-    issuer_der: bytes
+_Subject = tuple[x509.Certificate, int, bytes]
+"""What a decision reads from the certificate: ``(certificate, serial, issuer_der)``."""
 
 
 def _read(certificate: x509.Certificate | bytes | str, sets: Sequence[RevocationSet]) -> _Subject:
-    """Read serial and issuer: from the DER on the quick route, else through cryptography.
+    """Read serial and issuer from the certificate's DER; its extensions only when needed.
+
+    The issuer is compared as DER. A set's ``issuer_der`` is cryptography's re-encoding of its
+    CRL's issuer Name, the same bytes as the Name in the certificate when both are DER; a
+    certificate whose issuer matches no set byte for byte (no covering CRL, or a Name that is
+    not DER) is read again through cryptography's Name objects, which re-encode it the same way.
+
+    Extensions are parsed (cryptography does it on first access) only when a set of the
+    certificate's issuer is scoped (issuingDistributionPoint names, or onlyContainsUserCerts):
+    reading the scope needs them, and a malformed extension then makes the certificate
+    unreadable (``bad_certificate``). Otherwise they play no part in the decision and are not
+    parsed, so a certificate with a malformed extension is decided on its serial and issuer
+    (bytes and certificate objects alike; :func:`load_certificate` still refuses it). Serials
+    are read from the DER too, so a negative or zero one is read without cryptography's warning.
 
     Raises:
         CertificateParseError: The certificate cannot be read.
         TypeError: ``certificate`` is of none of the accepted types.
     """
-    if not isinstance(certificate, x509.Certificate):
+    if isinstance(certificate, x509.Certificate):
+        cert = certificate
+        serial, issuer_der = read_identity(cert)
+    else:
         data = as_bytes(certificate, "a certificate")
         quick = read_certificate(data)
-        # The quick route reads the issuer Name's DER from the certificate; a set's issuer_der
-        # is cryptography's re-encoding of its CRL's issuer, the same bytes for a DER Name. A
-        # certificate whose issuer matches no set byte for byte (no covering CRL, or a Name
-        # that is not DER) takes the general route, which re-encodes it the same way.
-        if quick is not None and any(s.info.issuer_der == quick[2] for s in sets):
-            return _Subject(*quick)
-        certificate = load_certificate(data)
+        if quick is not None:
+            cert, serial, issuer_der = quick
+        else:
+            cert = parse_certificate(data, extensions=False)
+            serial, issuer_der = read_identity(cert)
+    if not any(s.info.issuer_der == issuer_der for s in sets):
+        issuer_der = _reencoded_issuer(cert)
+    for revset in sets:
+        info = revset.info
+        if (info.distribution_points or info.only_user_certs) and info.issuer_der == issuer_der:
+            try:
+                _ = cert.extensions
+            except Exception as exc:  # Duplicate or malformed: see load_certificate.
+                raise CertificateParseError(f"unreadable certificate: {exc}") from exc
+            break
+    return cert, serial, issuer_der
+
+
+def _reencoded_issuer(cert: x509.Certificate) -> bytes:
     try:
-        # Extensions are parsed on first access; the scope check reads them, so a malformed
-        # one must refuse the certificate here (as load_certificate does for bytes).
-        _ = certificate.extensions
-        return _Subject(certificate, read_serial(certificate), certificate.issuer.public_bytes())
+        return cert.issuer.public_bytes()
     except Exception as exc:  # cryptography parses lazily: a bad field fails on first access.
         raise CertificateParseError(f"unreadable certificate: {exc}") from exc
 
@@ -176,7 +207,7 @@ def decide(
             allowed=False,
             reason=Reason.INTERNAL_ERROR,
             message=f"internal error: {type(exc).__name__}: {exc}",
-            serial=subject.serial,
+            serial=subject[1],
         )
 
 
@@ -209,9 +240,11 @@ def _decide(
     grace: timedelta,
     clock_skew: timedelta,
 ) -> Decision:
-    serial, cert = subject.serial, subject.cert
-    covering = [s for s in sets if s.info.issuer_der == subject.issuer_der and s.covers_scope(cert)]
-    completes = [s for s in covering if not s.info.is_delta]
+    cert, serial, issuer_der = subject
+    covering = [s for s in sets if s.info.issuer_der == issuer_der and s.covers_scope(cert)]
+    completes = covering if len(covering) == 1 else [s for s in covering if not s.info.is_delta]
+    if completes and completes[0].info.delta_base is not None:
+        completes = []
     if not completes:
         # A delta CRL never decides alone (RFC 5280 §5.2.4: it only lists changes to a base).
         return Decision(
@@ -269,6 +302,28 @@ def _decide_covered(
             next_update=revset.info.next_update,
             delta_crl_number=delta.info.crl_number if delta is not None else None,
         )
+
+    if len(covering) == 1:
+        # The usual case, one complete CRL and no delta: (j) and (k) without the bookkeeping.
+        base = covering[0]
+        info = base.info
+        entry = _lookup(base, serial)
+        if entry is not None:
+            return revoked(base, entry, None)
+        if (
+            validity_at(info.this_update, info.next_update, now, grace=grace, clock_skew=clock_skew)
+            is Validity.FRESH
+        ):
+            return Decision(
+                allowed=True,
+                reason=Reason.NOT_REVOKED,
+                message="certificate is not revoked",
+                serial=serial,
+                issuer=issuer,
+                crl_number=info.crl_number,
+                this_update=info.this_update,
+                next_update=info.next_update,
+            )
 
     # Deltas newer than every complete CRL: an older one's changes are in the complete CRLs.
     newest = max(

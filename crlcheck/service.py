@@ -79,6 +79,27 @@ class Authorizer:
         self.clock_skew = clock_skew
         self._monotonic = monotonic
 
+    def refresh(self) -> RefreshReport:
+        """Revalidate (on a first call: load) the documents and the chain bundle now.
+
+        What :meth:`check` does before deciding; called on its own to load everything ahead of
+        the first request (a Lambda's init, before a SnapStart snapshot).
+        """
+        clock = self._monotonic() if self._monotonic is not None else time.monotonic()
+        report = self.cache.refresh(clock)
+        if self.chain is not None:
+            failure = self.chain.refresh(clock)
+            if failure is not None:
+                report = report.merged(RefreshReport(failures=(failure,)))
+        return report
+
+    def make_due(self) -> None:
+        """Revalidate everything on the next :meth:`check`, whatever the interval (after a
+        SnapStart restore: the loaded documents may be hours old)."""
+        self.cache.make_due()
+        if self.chain is not None:
+            self.chain.make_due()
+
     def check(self, certificate: x509.Certificate | bytes | str, now: datetime) -> Verdict:
         """Refresh the documents, then decide ``certificate`` at ``now``.
 

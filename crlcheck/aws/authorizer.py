@@ -16,11 +16,13 @@ is a deny. No exception leaves a handler.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from crlcheck._time import format_utc
 from crlcheck.aws.events import (
     EventKind,
     parse_authorizer_event,
@@ -28,13 +30,12 @@ from crlcheck.aws.events import (
     peek_resource_arn,
 )
 from crlcheck.aws.logs import decision_record, error_record, write_line
-from crlcheck.aws.responses import decision_context, policy_response, simple_response
+from crlcheck.aws.responses import decision_response
 from crlcheck.aws.settings import AuthorizerSettings, ResponseFormat
 from crlcheck.cache import CatalogCache, CertificateBundle, DocumentSource, RevocationCache
 from crlcheck.catalog import catalog_key
 from crlcheck.decision import Decision
-from crlcheck.errors import EventError, Reason
-from crlcheck.serial import format_serial
+from crlcheck.errors import CRLCheckError, EventError, Reason
 from crlcheck.service import Authorizer
 
 __all__ = ["AuthorizerHandler", "authorizer_from_environ"]
@@ -49,13 +50,8 @@ def _respond(
     kind: EventKind | None,
     resource: str,
 ) -> dict[str, Any]:
-    context = decision_context(decision)
-    if response_format == "simple" and kind is EventKind.HTTP_V2:
-        return simple_response(allow=decision.allowed, context=context)
-    principal = format_serial(decision.serial) if decision.serial is not None else "unknown"
-    return policy_response(
-        resource=resource, principal_id=principal, allow=decision.allowed, context=context
-    )
+    simple = response_format == "simple" and kind is EventKind.HTTP_V2
+    return decision_response(decision, resource=resource, simple=simple)
 
 
 def _lambda_fields(context: object, started: float) -> dict[str, object]:
@@ -196,6 +192,7 @@ def authorizer_from_environ(
     environ: Mapping[str, str] | None = None,
     *,
     make_source: Callable[[AuthorizerSettings], DocumentSource] | None = None,
+    register_after_restore: Callable[[Callable[[], None]], object] | None = None,
 ) -> Handler:
     """The Lambda entry point: a handler built from the environment on its first call.
 
@@ -203,20 +200,43 @@ def authorizer_from_environ(
     a misconfiguration is a logged deny, not a failed cold start); the handler is then kept for
     the life of the container. A build that fails denies and is tried again next time.
 
+    With ``CRLCHECK_PRELOAD=true`` the handler is built, and the documents loaded, here, during
+    the function's init: with Lambda SnapStart the snapshot then holds them, and a restored
+    function answers its first request without downloading and loading documents. After a
+    restore the documents must be revalidated on the first request (the snapshot may be hours
+    old, and the monotonic clock of the revalidation interval does not tell): a restore hook
+    makes them due (``snapshot_restore_py``, which the Lambda Python runtime provides). Without
+    one, they are made due at once, so the first request revalidates them (a conditional GET:
+    a 304 when nothing changed). A preload that fails is logged; the first request then builds
+    the handler as without preload.
+
     Args:
         environ: The variables to read; ``os.environ`` by default.
         make_source: Builds the document source from the settings; an S3 source by default.
+        register_after_restore: Registers a callable to run after a SnapStart restore and
+            returns True (False: no hooks here); by default through
+            ``snapshot_restore_py.register_after_restore`` when the runtime provides it.
     """
     built: list[AuthorizerHandler] = []
+
+    def build(settings: AuthorizerSettings) -> AuthorizerHandler:
+        handler = AuthorizerHandler.from_settings(settings, (make_source or _s3_source)(settings))
+        built.append(handler)
+        return handler
+
+    try:
+        initial: AuthorizerSettings | None = AuthorizerSettings.from_environ(environ)
+    except Exception:  # Reported by the first request, as without preload.
+        initial = None
+    if initial is not None and initial.preload:
+        _preload(initial, build, register_after_restore or _register_after_restore)
 
     def handler(event: object, context: object) -> dict[str, Any]:
         if not built:
             now = datetime.now(UTC)
             started = time.monotonic()
             try:
-                settings = AuthorizerSettings.from_environ(environ)
-                source = (make_source or _s3_source)(settings)
-                built.append(AuthorizerHandler.from_settings(settings, source))
+                build(AuthorizerSettings.from_environ(environ))
             except Exception as exc:  # Bad settings deny (and say why in the log).
                 return _deny_for_error(
                     event, context, exc, now=now, started=started, response_format="policy"
@@ -224,6 +244,62 @@ def authorizer_from_environ(
         return built[0](event, context)
 
     return handler
+
+
+def _preload(
+    settings: AuthorizerSettings,
+    build: Callable[[AuthorizerSettings], AuthorizerHandler],
+    register_after_restore: Callable[[Callable[[], None]], object],
+) -> None:
+    """Build the handler and load its documents now (see :func:`authorizer_from_environ`)."""
+    now = datetime.now(UTC)
+    started = time.monotonic()
+    try:
+        handler = build(settings)
+        report = handler.service.refresh()
+        if isinstance(handler.service.cache, RevocationCache):
+            for revset in handler.service.cache.sets():
+                # The check a lazily loaded set makes on its first miss (~40-50 ms at 1M
+                # entries), done now so that the snapshot holds its result. A set found out of
+                # order stays so: every request that needs it is denied, as without preload.
+                with contextlib.suppress(CRLCheckError):
+                    revset.check_order()
+        hooked = bool(register_after_restore(handler.service.make_due))
+    except Exception as exc:  # Logged; the first request builds again.
+        with contextlib.suppress(Exception):
+            write_line(error_record("authorizer preload failed", exc, now=now))
+        return
+    if not hooked:
+        handler.service.make_due()
+    with contextlib.suppress(Exception):
+        write_line(
+            {
+                "level": "INFO" if not report.failures else "ERROR",
+                "message": "preload",
+                "time": format_utc(now),
+                "documents": {
+                    "loaded": list(report.reloaded),
+                    "unusable": list(report.unusable),
+                    "failures": [
+                        {"key": f.key, "reason": f.reason, "message": f.message}
+                        for f in report.failures
+                    ],
+                },
+                "restore_hook": hooked,
+                "duration_ms": round((time.monotonic() - started) * 1000, 3),
+            }
+        )
+
+
+def _register_after_restore(callback: Callable[[], None]) -> bool:
+    """Register ``callback`` with the runtime's SnapStart hooks; False when there are none."""
+    try:
+        # Provided by the Lambda Python runtimes (3.12 and later); absent elsewhere.
+        hooks = importlib.import_module("snapshot_restore_py")
+    except ImportError:
+        return False
+    hooks.register_after_restore(callback)
+    return True
 
 
 def _s3_source(settings: AuthorizerSettings) -> DocumentSource:

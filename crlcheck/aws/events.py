@@ -108,6 +108,8 @@ class S3ObjectRecord:
 
 
 def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # What the runtime passes; isinstance(..., Mapping) costs more.
+        return value
     if not isinstance(value, Mapping):
         raise EventError(f"{where} is missing or is not an object")
     return value

@@ -28,11 +28,13 @@ from typing import Any, Final
 
 from crlcheck._text import sanitize
 from crlcheck.decision import Decision
+from crlcheck.serial import format_serial
 
 __all__ = [
     "MAX_CONTEXT_VALUE",
     "ContextValue",
     "decision_context",
+    "decision_response",
     "policy_response",
     "sanitize",
     "simple_response",
@@ -76,6 +78,14 @@ def policy_response(
     Returns:
         The response dict, ready to return from the handler.
     """
+    return _policy(resource, principal_id, allow is True, _clean_context(context))
+
+
+def _policy(
+    resource: str, principal_id: str, allow: bool, context: dict[str, ContextValue]
+) -> dict[str, Any]:
+    """The policy template, filled in: only the principal, the effect, the resource and the
+    (already clean) context vary from one response to the next."""
     return {
         "principalId": sanitize(principal_id, 128) or "unknown",
         "policyDocument": {
@@ -83,12 +93,12 @@ def policy_response(
             "Statement": [
                 {
                     "Action": "execute-api:Invoke",
-                    "Effect": "Allow" if allow is True else "Deny",
+                    "Effect": "Allow" if allow else "Deny",
                     "Resource": resource,
                 }
             ],
         },
-        "context": _clean_context(context),
+        "context": context,
     }
 
 
@@ -107,14 +117,46 @@ def simple_response(
     return {"isAuthorized": allow is True, "context": _clean_context(context)}
 
 
+def decision_response(decision: Decision, *, resource: str, simple: bool = False) -> dict[str, Any]:
+    """The response for ``decision``: a policy on ``resource``, or a simple response.
+
+    What :func:`policy_response` (principal: the serial, or ``"unknown"``) or
+    :func:`simple_response` give with :func:`decision_context`, without cleaning the context
+    twice.
+
+    Args:
+        decision: The decision; only ``decision.allowed is True`` allows.
+        resource: The ``methodArn``/``routeArn`` (policy responses).
+        simple: True for the simple response (HTTP API payload 2.0 with simple responses).
+    """
+    context = decision_context(decision)
+    if simple:
+        return {"isAuthorized": decision.allowed is True, "context": context}
+    principal = format_serial(decision.serial) if decision.serial is not None else "unknown"
+    return _policy(resource, principal, decision.allowed is True, context)
+
+
 def decision_context(decision: Decision) -> dict[str, ContextValue]:
     """The ``context`` of a response for ``decision``: reason and certificate details.
 
     Serials are openssl-style hex text (:func:`crlcheck.format_serial`) and CRL numbers decimal
-    text: both can exceed what a JSON number holds exactly.
+    text: both can exceed what a JSON number holds exactly. The members are those of
+    :meth:`Decision.to_dict` named in ``_CONTEXT_FIELDS``, in that order, None left out, every
+    value sanitised; read from the decision directly (to_dict formats dates a context does not
+    carry).
     """
-    view = decision.to_dict()
-    return _clean_context({name: view[name] for name in _CONTEXT_FIELDS})
+    context: dict[str, ContextValue] = {
+        "reason": sanitize(decision.reason.value, MAX_CONTEXT_VALUE)
+    }
+    if decision.serial is not None:
+        context["serial"] = sanitize(format_serial(decision.serial), MAX_CONTEXT_VALUE)
+    if decision.issuer is not None:
+        context["issuer"] = sanitize(decision.issuer, MAX_CONTEXT_VALUE)
+    if decision.crl_number is not None:
+        context["crl_number"] = sanitize(str(decision.crl_number), MAX_CONTEXT_VALUE)
+    if decision.revocation_reason is not None:
+        context["revocation_reason"] = sanitize(decision.revocation_reason, MAX_CONTEXT_VALUE)
+    return context
 
 
 # The members of Decision.to_dict() a response carries to the backend.

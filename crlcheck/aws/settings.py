@@ -17,6 +17,8 @@ variable                           default    meaning
 ``CRLCHECK_STALE_GRACE_SECONDS``   ``0``      seconds past nextUpdate a CRL may still allow
 ``CRLCHECK_RESPONSE_FORMAT``       ``policy`` ``policy`` (IAM policy) or ``simple`` (HTTP API 2.0)
 ``CRLCHECK_CHAIN_KEY``             (none)     PEM bundle of intermediates to check above the leaf
+``CRLCHECK_PRELOAD``               ``false``  ``true``: build the handler and load the documents
+                                              during init (for SnapStart), not on the first request
 =================================  =========  ====================================================
 
 Preprocessor:
@@ -174,6 +176,8 @@ class AuthorizerSettings:
         cache_max_bytes: The memory budget of loaded sets in catalog mode.
         chain_key: Key (in ``bucket``) of a PEM bundle of intermediate CA certificates whose
             revocation is checked too (:mod:`crlcheck.chain`); None checks the leaf only.
+        preload: Build the handler and load the documents during the function's init (so that
+            a SnapStart snapshot holds them), not on the first request.
     """
 
     bucket: str
@@ -184,6 +188,7 @@ class AuthorizerSettings:
     stale_grace: timedelta = timedelta(0)
     response_format: ResponseFormat = "policy"
     chain_key: str | None = None
+    preload: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> AuthorizerSettings:
@@ -232,6 +237,7 @@ class AuthorizerSettings:
             stale_grace=timedelta(seconds=_seconds(env, "CRLCHECK_STALE_GRACE_SECONDS", 0.0)),
             response_format="simple" if response_format == "simple" else "policy",
             chain_key=_key(chain_key, "CRLCHECK_CHAIN_KEY") if chain_key else None,
+            preload=_flag(env, "CRLCHECK_PRELOAD", default=False),
         )
 
 

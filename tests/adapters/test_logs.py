@@ -188,3 +188,45 @@ def test_error_record() -> None:
     assert record["error"] == "boom?second line"
     assert any("raise ValueError" in line for line in record["traceback"])
     assert record["k"] == "v"
+
+
+def test_decision_record_is_the_line_the_full_cleaning_makes(ca: CA) -> None:
+    # decision_record sanitises only the untrusted members and write_line then serialises the
+    # record as it is: the line must be what cleaning every string of the record would give.
+    hostile = "x\r\nInjected: 1\u2028\x1b[31m" + "é" * 2000
+    pem = ca.issue_cert("logged", serial=0xABCD).pem
+    raw = load_event("rest-request-mtls.json", pem)
+    raw["methodArn"] = hostile
+    raw["requestContext"]["requestId"] = hostile
+    raw["requestContext"]["identity"]["sourceIp"] = hostile
+    event = parse_authorizer_event(raw)
+    revset = load_document(make_document(ca, ca.make_crl([0xABCD], number=3), now=NOW))
+    decision = Decision(
+        False,
+        Reason.REVOKED,
+        hostile,
+        serial=-(2**2000),
+        issuer=hostile,
+        crl_number=3,
+        revocation_date=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+        revocation_reason=hostile,
+        certificate=hostile,
+    )
+    report = RefreshReport(
+        checked=(hostile,),
+        reloaded=(hostile,),
+        failures=(RefreshFailure(hostile, hostile, hostile, retryable=True, kept=True),),
+        unusable=(hostile,),
+    )
+    extra = {hostile: hostile, "nested": {"k": [hostile, 1.5]}, "n": None}
+    record = decision_record(
+        decision, now=NOW, event=event, report=report, sets=[revset], extra=extra
+    )
+    fast, full = io.StringIO(), io.StringIO()
+    write_line(record, fast)
+    write_line(dict(record), full)  # A plain dict: every string goes through the cleaning.
+    assert fast.getvalue() == full.getvalue()
+    line = json.loads(fast.getvalue())
+    assert line["issuer"].startswith("x??Injected: 1??[31m")
+    assert line["detail"] == line["issuer"] == line["resource"] == line["source_ip"]
+    assert "\n" not in fast.getvalue()[:-1]

@@ -13,6 +13,7 @@ from crlcheck._text import _UNSAFE
 from crlcheck.aws.responses import (
     MAX_CONTEXT_VALUE,
     decision_context,
+    decision_response,
     policy_response,
     sanitize,
     simple_response,
@@ -148,3 +149,39 @@ def test_decision_context_for_a_revocation() -> None:
 def test_decision_context_without_certificate_details() -> None:
     context = decision_context(Decision.deny(Reason.BAD_REQUEST, "no certificate"))
     assert context == {"reason": "bad_request"}
+
+
+@pytest.mark.parametrize("simple", [False, True])
+@pytest.mark.parametrize(
+    "decision",
+    [
+        Decision(
+            False,
+            Reason.REVOKED,
+            "m",
+            serial=-(2**1100),
+            issuer="CN=x\r\ny" * 40,
+            crl_number=2**900,
+            revocation_reason="keyCompromise\n",
+        ),
+        Decision(True, Reason.NOT_REVOKED, "m", serial=5, issuer="CN=Test CA", crl_number=1),
+        Decision(True, Reason.NOT_REVOKED, "m"),  # allowed, no serial (never made, but safe)
+        Decision.deny(Reason.BAD_REQUEST, "no certificate"),
+    ],
+)
+def test_decision_response_is_what_the_builders_make(decision: Decision, simple: bool) -> None:
+    # The reference: the public builders over the to_dict() view (the route before the template).
+    view = decision.to_dict()
+    context = {
+        name: view[name]
+        for name in ("reason", "serial", "issuer", "crl_number", "revocation_reason")
+    }
+    if simple:
+        expected = simple_response(allow=decision.allowed, context=context)
+    else:
+        principal = view["serial"] if view["serial"] is not None else "unknown"
+        expected = policy_response(
+            resource="arn:x", principal_id=principal, allow=decision.allowed, context=context
+        )
+    assert decision_response(decision, resource="arn:x", simple=simple) == expected
+    assert decision_context(decision) == expected["context"]

@@ -182,3 +182,89 @@ def test_the_lambda_pins_cover_every_runtime_dependency_within_its_floor() -> No
 def test_the_lowest_pins_are_the_floors_of_pyproject() -> None:
     """.ci/run proves the floors by testing against constraints/lowest.txt: the two must agree."""
     assert _pins(ROOT / "constraints" / "lowest.txt") == _floors()
+
+
+# --- bytecode for the runtime's Python -------------------------------------------------------
+
+
+def _make_package(tmp_path: Path, *make_vars: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`make build-AuthorizerFunction` with the pip stand-in, and more make variables."""
+    if MAKE is None:
+        pytest.skip("make is not installed")
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    artifacts = tmp_path / "artifacts"
+    target = "build-AuthorizerFunction"
+    result = subprocess.run(
+        [MAKE, "--makefile", str(ROOT / "Makefile"), target, f"PYTHON={fake}", *make_vars],
+        cwd=tmp_path,
+        env={**os.environ, "ARTIFACTS_DIR": str(artifacts), "FAKE_PIP_LOG": str(tmp_path / "pip")},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result, artifacts
+
+
+def _runtime_python(version: str) -> str | None:
+    """A Python of ``version`` as the Makefile looks for one (python3.12, pyenv, python3)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [
+        f"python{version}",
+        *map(str, pyenv.glob(f"versions/{version}.*/bin/python{version}")),
+    ]
+    for candidate in [*candidates, "python3"]:
+        try:
+            out = subprocess.run(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if out == version:
+            return candidate
+    return None
+
+
+def test_without_the_runtime_python_the_build_ships_no_bytecode_and_says_why(
+    tmp_path: Path,
+) -> None:
+    result, artifacts = _make_package(
+        tmp_path, "LAMBDA_PYTHON_VERSION=3.99", "LAMBDA_COMPILE_PYTHON=/nonexistent/python"
+    )
+    assert "no Python 3.99 found" in result.stderr
+    assert (artifacts / "authorizer.py").is_file()
+    assert not list(artifacts.rglob("*.pyc"))
+
+
+def test_the_package_holds_bytecode_for_the_runtime_python(tmp_path: Path) -> None:
+    python = _runtime_python("3.12")
+    if python is None:
+        pytest.skip("no Python 3.12 on this machine (the build then skips bytecode, see above)")
+    _, artifacts = _make_package(tmp_path)
+    pyc = artifacts / "__pycache__" / "authorizer.cpython-312.pyc"
+    magic = subprocess.run(
+        [
+            python,
+            "-c",
+            "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    data = pyc.read_bytes()
+    assert data[:4].hex() == magic  # Written by 3.12, whatever Python runs the build.
+    assert int.from_bytes(data[4:8], "little") == 0b01  # PEP 552: hash-based, unchecked.
+    assert b"/var/task/authorizer.py" in data  # The path the runtime loads it from.
+    assert str(artifacts).encode() not in data
+    # The same sources give the same bytes (the package is reproducible with its bytecode).
+    (tmp_path / "again").mkdir()
+    _, again = _make_package(tmp_path / "again")
+    assert (again / "__pycache__" / "authorizer.cpython-312.pyc").read_bytes() == data

@@ -40,11 +40,13 @@ FETCHER = {
     "FetchSchedule": "cron(0/10 * * * ? *)",
     "DocumentPrefix": "crl/",
 }
+SNAPSTART = {**EXAMPLE_API, "SnapStart": "true"}
 MODES = {
     "minimal": {},
     "existing-api": EXISTING_API,
     "example-api": EXAMPLE_API,
     "fetcher": FETCHER,
+    "snapstart": SNAPSTART,
 }
 
 CORE = {
@@ -236,6 +238,26 @@ def test_one_truststore_object_serves_mtls_and_the_crl_signers(template: dict[st
     assert env["CRLCHECK_TRUSTSTORE_BUCKET"] == {"Ref": "TruststoreBucket"}
     assert env["CRLCHECK_TRUSTSTORE_KEY"] == {"Ref": "TruststoreKey"}
     assert "TruststoreVersion" in template["Parameters"]
+
+
+def test_snapstart_is_opt_in_and_preloads_the_authorizer(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["SnapStart"]["Default"] == "false"
+    resources = template["Resources"]
+    for name in ("PreprocessorFunction", "AuthorizerFunction"):
+        properties = resources[name]["Properties"]
+        # SnapStart applies to published versions only: SAM publishes one under the alias.
+        assert properties["AutoPublishAlias"] == "live"
+        assert properties["SnapStart"] == {
+            "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+        }
+    env = resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["CRLCHECK_PRELOAD"] == {"Fn::If": ["UseSnapStart", "true", "false"]}
+    conditions = template["Conditions"]
+    for value, expected in (("false", False), ("true", True)):
+        params = _parameters(template, {"SnapStart": value})
+        assert _evaluate(conditions["UseSnapStart"], params, conditions) is expected
+    resources_on, _ = _mode(template, SNAPSTART)
+    assert resources_on == CORE | DEMO  # Nothing else to deploy.
 
 
 # --- defaults a new account can deploy -----------------------------------------------------
