@@ -518,7 +518,9 @@ class CatalogCache:
         self._catalog_etag: str | None = None
         self._attempted: float | None = None
         self._held: OrderedDict[str, _Held] = OrderedDict()
-        self._bad: dict[str, str] = {}  # key -> ETag of a body that did not load
+        # key -> (ETag, time) of a body that did not load: not downloaded again for
+        # BAD_BODY_RETRY_SECONDS, as in RevocationCache.
+        self._bad: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -577,7 +579,7 @@ class CatalogCache:
 
         Args:
             certificates: The certificates to be decided (a leaf, and intermediates).
-            now: The current monotonic time (unused today; kept for symmetry with refresh).
+            now: The current monotonic time (for how long a bad body is not downloaded again).
 
         Returns:
             The sets, and a report of the documents fetched, failed or unusable.
@@ -605,7 +607,7 @@ class CatalogCache:
                 held = self._held.get(key)
                 if held is None or held.etag != entry.etag:
                     checked.append(key)
-                    held, failure = self._load(key, entry, held)
+                    held, failure = self._load(key, entry, held, now)
                     if failure is not None:
                         failures.append(failure)
                     elif held is not None:
@@ -625,10 +627,11 @@ class CatalogCache:
         return tuple(sets), report
 
     def _load(
-        self, key: str, entry: CatalogEntry, held: _Held | None
+        self, key: str, entry: CatalogEntry, held: _Held | None, now: float
     ) -> tuple[_Held | None, RefreshFailure | None]:
         """Fetch ``key`` (conditionally on the held ETag); return what is held after it."""
-        if self._bad.get(key) == entry.etag:
+        bad = self._bad.get(key)
+        if bad is not None and bad[0] == entry.etag and now - bad[1] < BAD_BODY_RETRY_SECONDS:
             # The catalog still names a body that did not load: do not download it again.
             failure = RefreshFailure(
                 key,
@@ -648,7 +651,7 @@ class CatalogCache:
         try:
             revset = load_document(result.body, check_order="lazy")
         except CRLCheckError as exc:
-            self._bad[key] = entry.etag
+            self._bad[key] = (entry.etag, now)
             return held, _failure(key, exc, kept=held is not None, stage="load")
         self._bad.pop(key, None)
         new = _Held(revset, result.etag, revset.size_bytes())

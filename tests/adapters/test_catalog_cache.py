@@ -118,3 +118,28 @@ def test_a_catalog_of_another_version_is_refused(source: FakeSource) -> None:
     doc["version"] = 2
     with pytest.raises(DocumentVersionError):
         load_catalog(orjson.dumps(doc))
+
+
+def test_a_body_that_does_not_load_is_not_downloaded_again_for_a_while(
+    source: FakeSource, cas: list[CA]
+) -> None:
+    from crlcheck.cache import BAD_BODY_RETRY_SECONDS
+
+    key = "docs/ca0.cache.json"
+    catalog = load_catalog(source.objects[CATALOG][0])
+    etag = source.put(key, b"{corrupt")
+    updated = Catalog(
+        {**catalog.entries, key: dataclasses.replace(catalog.entries[key], etag=etag)}
+    )
+    source.put(CATALOG, dump_catalog(updated))
+    cache = CatalogCache(source, CATALOG)
+    cache.refresh(0.0)
+    cert = cas[0].issue_cert().cert
+    sets, report = cache.select([cert], 0.0)
+    assert sets == ()
+    assert report.failures[0].stage == "load"
+    downloads = source.downloads
+    cache.select([cert], 1.0)
+    assert source.downloads == downloads  # Still the same bad body: not fetched again.
+    cache.select([cert], BAD_BODY_RETRY_SECONDS + 1)
+    assert source.downloads == downloads + 1  # ...but only for a while.
