@@ -41,12 +41,19 @@ FETCHER = {
     "DocumentPrefix": "crl/",
 }
 SNAPSTART = {**EXAMPLE_API, "SnapStart": "true"}
+PRIVATE_CA = {
+    "DocumentPrefix": "crl/",
+    "PrivateCaArn": "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0123abcd-0000",
+    "ChainKey": "truststore/truststore.pem",
+    "DocumentFormat": "binary",
+}
 MODES = {
     "minimal": {},
     "existing-api": EXISTING_API,
     "example-api": EXAMPLE_API,
     "fetcher": FETCHER,
     "snapstart": SNAPSTART,
+    "private-ca": PRIVATE_CA,
 }
 
 CORE = {
@@ -308,3 +315,20 @@ def test_the_alarms_watch_metrics_the_code_emits(template: dict[str, Any]) -> No
         for dimension in alarm.get("Dimensions", []):
             assert dimension["Name"] in literals
             assert dimension["Value"] in literals
+
+
+def test_only_the_named_private_ca_may_write_into_the_bucket(template: dict[str, Any]) -> None:
+    statements = template["Resources"]["CrlBucketPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    (grant,) = [s for s in statements if isinstance(s, dict) and "Fn::If" in s]
+    condition, allow, otherwise = grant["Fn::If"]
+    assert condition == "AllowPrivateCa"
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert allow["Principal"] == {"Service": "acm-pca.amazonaws.com"}
+    assert allow["Condition"]["StringEquals"]["aws:SourceArn"] == {"Ref": "PrivateCaArn"}
+    params = _parameters(template, {})
+    conditions = template["Conditions"]
+    assert _evaluate(conditions["AllowPrivateCa"], params, conditions) is False
+    params = _parameters(template, PRIVATE_CA)
+    assert _evaluate(conditions["AllowPrivateCa"], params, conditions) is True
