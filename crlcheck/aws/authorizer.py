@@ -264,7 +264,21 @@ def _preload(
                 # order stays so: every request that needs it is denied, as without preload.
                 with contextlib.suppress(CRLCheckError):
                     revset.check_order()
-        hooked = bool(register_after_restore(handler.service.make_due))
+        service = handler.service
+
+        def after_restore() -> None:
+            service.make_due()
+            with contextlib.suppress(Exception):  # A log line must not fail the restore.
+                write_line(
+                    {
+                        "level": "INFO",
+                        "message": "restored",
+                        "time": format_utc(datetime.now(UTC)),
+                        "detail": "documents marked due: the next request revalidates them",
+                    }
+                )
+
+        hooked = bool(register_after_restore(after_restore))
     except Exception as exc:  # Logged; the first request builds again.
         with contextlib.suppress(Exception):
             write_line(error_record("authorizer preload failed", exc, now=now))

@@ -146,14 +146,18 @@ def test_after_a_restore_the_first_request_revalidates_by_etag(ca: CA, source: F
     assert len(source.calls) == 2  # Then the interval applies again.
 
 
-def test_an_unchanged_document_costs_a_304_after_a_restore(ca: CA, source: FakeSource) -> None:
+def test_an_unchanged_document_costs_a_304_after_a_restore(
+    ca: CA, source: FakeSource, capsys: pytest.CaptureFixture[str]
+) -> None:
     hooks = Hooks()
     handler = authorizer_from_environ(
         environ(CRLCHECK_PRELOAD="true"),
         make_source=lambda s: source,
         register_after_restore=hooks.register,
     )
+    capsys.readouterr()
     hooks.restore()
+    assert '"message":"restored"' in capsys.readouterr().out
     assert effect(handler(request(ca, 0x1234), None)) == "Allow"
     assert source.downloads == 1
     assert len(source.calls) == 2
