@@ -203,19 +203,33 @@ def _serial_and_issuer(der: bytes) -> tuple[int, bytes, bytes]:
     if cert_end != size:
         raise _der.DERError("trailing bytes after the certificate")
     tbs_start, tbs_end = _der.expect(der, cert_start, _der.TAG_SEQUENCE, size)
-    pos = tbs_start
-    if pos < tbs_end and der[pos] == _der.TAG_CONTEXT_0:
-        pos = _der.expect(der, pos, _der.TAG_CONTEXT_0, tbs_end)[1]  # version
-    serial_start, serial_end = _der.expect(der, pos, _der.TAG_INTEGER, tbs_end)
-    if serial_end == serial_start:
-        raise _der.DERError("empty serialNumber")
-    serial = int.from_bytes(der[serial_start:serial_end], "big", signed=True)
-    alg_end = _der.expect(der, serial_end, _der.TAG_SEQUENCE, tbs_end)[1]
-    issuer_end = _der.expect(der, alg_end, _der.TAG_SEQUENCE, tbs_end)[1]
+    serial, serial_end, alg_end, issuer_end = _walk_tbs(der, tbs_start, tbs_end)
     algorithm = der[serial_end:alg_end]
     if der[tbs_end : tbs_end + len(algorithm)] != algorithm:
         algorithm = b""
     return serial, der[alg_end:issuer_end], algorithm
+
+
+def _walk_tbs(buf: bytes, pos: int, tbs_end: int) -> tuple[int, int, int, int]:
+    """Read a TBSCertificate's content from ``pos``: its version (skipped), serial, signature
+    AlgorithmIdentifier and issuer Name.
+
+    Returns:
+        ``(serial, serial_end, algorithm_end, issuer_end)``: the serial and the offsets where
+        the serial's, the algorithm's and the issuer's TLVs end.
+
+    Raises:
+        _der.DERError: If the bytes do not have that structure.
+    """
+    if pos < tbs_end and buf[pos] == _der.TAG_CONTEXT_0:
+        pos = _der.expect(buf, pos, _der.TAG_CONTEXT_0, tbs_end)[1]  # version
+    serial_start, serial_end = _der.expect(buf, pos, _der.TAG_INTEGER, tbs_end)
+    if serial_end == serial_start:
+        raise _der.DERError("empty serialNumber")
+    alg_end = _der.expect(buf, serial_end, _der.TAG_SEQUENCE, tbs_end)[1]
+    issuer_end = _der.expect(buf, alg_end, _der.TAG_SEQUENCE, tbs_end)[1]
+    serial = int.from_bytes(buf[serial_start:serial_end], "big", signed=True)
+    return serial, serial_end, alg_end, issuer_end
 
 
 def _tbs_serial_and_issuer(tbs: bytes) -> tuple[int, bytes]:
@@ -228,14 +242,7 @@ def _tbs_serial_and_issuer(tbs: bytes) -> tuple[int, bytes]:
     pos, tbs_end = _der.expect(tbs, 0, _der.TAG_SEQUENCE, size)
     if tbs_end != size:
         raise _der.DERError("trailing bytes after the TBSCertificate")
-    if pos < tbs_end and tbs[pos] == _der.TAG_CONTEXT_0:
-        pos = _der.expect(tbs, pos, _der.TAG_CONTEXT_0, tbs_end)[1]  # version
-    serial_start, serial_end = _der.expect(tbs, pos, _der.TAG_INTEGER, tbs_end)
-    if serial_end == serial_start:
-        raise _der.DERError("empty serialNumber")
-    alg_end = _der.expect(tbs, serial_end, _der.TAG_SEQUENCE, tbs_end)[1]
-    issuer_end = _der.expect(tbs, alg_end, _der.TAG_SEQUENCE, tbs_end)[1]
-    serial = int.from_bytes(tbs[serial_start:serial_end], "big", signed=True)
+    serial, _serial_end, alg_end, issuer_end = _walk_tbs(tbs, pos, tbs_end)
     return serial, tbs[alg_end:issuer_end]
 
 
