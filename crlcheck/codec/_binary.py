@@ -44,16 +44,18 @@ import orjson
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
-from crlcheck.codec._json import (
+from crlcheck.codec._json import MAX_WIDTH
+from crlcheck.codec._meta import (
     DELTA_FORMAT_NAME,
     FORMAT_NAME,
-    MAX_WIDTH,
     _field,
     _hex,
     _section,
-    _time,
+    info_sections,
+    parse_object,
+    read_info,
+    read_provenance,
 )
-from crlcheck.codec._meta import info_sections, read_info
 from crlcheck.errors import CacheFormatError, DocumentVersionError
 from crlcheck.revset import DETAIL_SIZE, RevocationSet
 
@@ -184,22 +186,11 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
     header = data[_PREFIX.size : _PREFIX.size + header_length]
     if hashlib.sha256(header).digest() != header_digest:
         raise CacheFormatError("document header does not match its digest (corrupt or altered)")
-    try:
-        doc = orjson.loads(header)
-    except orjson.JSONDecodeError as exc:
-        raise CacheFormatError(f"document header is not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise CacheFormatError("document header is not a JSON object")
-    kind = doc.get("format")
-    if kind not in (FORMAT_NAME, DELTA_FORMAT_NAME):
-        raise CacheFormatError("not a crlcheck revocation-set document")
+    doc, delta = parse_object(header, "document header")
     if _field(doc, "version", int, "") != FORMAT_VERSION:
         raise CacheFormatError("document header's version differs from the binary version")
-    _field(doc, "generator", str, "")
-    generated_at = _field(doc, "generated_at", (str, type(None)), "")
-    if generated_at is not None:
-        _time(generated_at, "generated_at")
-    info = read_info(doc, delta=kind == DELTA_FORMAT_NAME)
+    read_provenance(doc)
+    info = read_info(doc, delta=delta)
 
     entries = _section(doc, "entries")
     count, width = _int(entries, "count"), _int(entries, "width")

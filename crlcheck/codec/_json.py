@@ -12,24 +12,30 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import orjson
 
 from crlcheck import __version__
 from crlcheck._time import format_utc
+from crlcheck.codec._meta import (
+    DELTA_FORMAT_NAME,
+    FORMAT_NAME,
+    _field,
+    _hex,
+    _section,
+    info_sections,
+    parse_object,
+    read_info,
+    read_provenance,
+)
 from crlcheck.errors import CacheFormatError, DocumentVersionError
 from crlcheck.revset import DETAIL_SIZE, RevocationSet
 
 __all__ = ["DELTA_FORMAT_NAME", "FORMAT_NAME", "FORMAT_VERSION", "dump", "load"]
 
-FORMAT_NAME = "crlcheck.revocation-set"
-# A delta CRL's document: the same layout plus crl.delta_base, under another name so that a
-# reader that does not know deltas refuses it instead of taking it for a complete CRL.
-DELTA_FORMAT_NAME = "crlcheck.delta-revocation-set"
 FORMAT_VERSION = 1
 MAX_WIDTH = 128  # Bytes per key: serials of up to 127 octets; far beyond any real CA.
 
@@ -55,8 +61,6 @@ def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> byte
             f"serials of {revset.width - 1} octets are longer than this format stores"
             f" ({MAX_WIDTH - 1})"
         )
-    from crlcheck.codec._meta import info_sections
-
     keys = revset.keys_blob()
     details = revset.details_blob()
     doc: dict[str, Any] = {
@@ -78,68 +82,6 @@ def dump(revset: RevocationSet, *, generated_at: datetime | None = None) -> byte
     return orjson.dumps(doc)
 
 
-def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if name not in obj:
-        raise CacheFormatError(f"document field {where}{name} is missing")
-    value = obj[name]
-    # bool is an int subclass; never accept it where a number is expected.
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        raise CacheFormatError(f"document field {where}{name} has the wrong type")
-    return value
-
-
-def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
-    value: dict[str, Any] = _field(doc, name, dict, "")
-    return value
-
-
-def _b64(text: str, where: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise CacheFormatError(f"document field {where} is not valid base64") from exc
-
-
-def _hex(text: str, where: str, size: int | None = None) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError as exc:
-        raise CacheFormatError(f"document field {where} is not hex") from exc
-    if size is not None and len(value) != size:
-        raise CacheFormatError(f"document field {where} has the wrong length")
-    return value
-
-
-# The canonical form dump() writes, read without strptime: the first strptime call of a
-# process imports and compiles _strptime's machinery (~3 ms of every authorizer cold start).
-_CANONICAL_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
-
-
-def _time(text: str, where: str) -> datetime:
-    try:
-        match = _CANONICAL_TIME.fullmatch(text)
-        if match is not None:  # Same result as strptime below, which parses anything else.
-            year, month, day, hour, minute, second = map(int, match.groups())
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-        value = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError as exc:
-        raise CacheFormatError(f"document field {where} is not a UTC timestamp") from exc
-    return value.replace(tzinfo=UTC)
-
-
-def _canonical_time(text: str) -> bool:
-    """True if ``text`` is a valid time in exactly the form :func:`format_utc` writes."""
-    match = _CANONICAL_TIME.fullmatch(text)
-    if match is None:
-        return False
-    year, month, day, hour, minute, second = map(int, match.groups())
-    try:
-        datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except ValueError:
-        return False
-    return True
-
-
 def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> RevocationSet:
     """Parse and validate a revocation set document.
 
@@ -158,28 +100,15 @@ def load(data: bytes, *, check_order: Literal["eager", "lazy"] = "eager") -> Rev
         CacheFormatError: If the document is not valid JSON, is of another format or version,
             misses or mistypes a field, or its entries are truncated, altered or unsorted.
     """
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise CacheFormatError(f"document is not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise CacheFormatError("document is not a JSON object")
-    kind = doc.get("format")
-    if kind not in (FORMAT_NAME, DELTA_FORMAT_NAME):
-        raise CacheFormatError("not a crlcheck revocation-set document")
+    doc, delta = parse_object(data, "document")
     version = _field(doc, "version", int, "")
     if version != FORMAT_VERSION:
         raise DocumentVersionError(
             f"unsupported document version {version} (this crlcheck reads {FORMAT_VERSION})",
             version=version,
         )
-    _field(doc, "generator", str, "")
-    generated_at = _field(doc, "generated_at", (str, type(None)), "")
-    if generated_at is not None and not _canonical_time(generated_at):
-        raise CacheFormatError("document field generated_at is not a YYYY-MM-DDTHH:MM:SSZ time")
-    from crlcheck.codec._meta import read_info
-
-    info = read_info(doc, delta=kind == DELTA_FORMAT_NAME)
+    read_provenance(doc)
+    info = read_info(doc, delta=delta)
     entries = _section(doc, "entries")
 
     count = _field(entries, "count", int, "entries.")
@@ -237,22 +166,3 @@ def details_loader(text: str, sha256: bytes) -> Callable[[], bytes | None]:
         return details if hashlib.sha256(details).digest() == sha256 else None
 
     return load
-
-
-def _signer_key(signer: dict[str, Any]) -> str | None:
-    """``signer.key_sha256``: written since crlcheck 0.2; documents from before lack it."""
-    if signer.get("key_sha256") is None:
-        return None
-    return _hex(_field(signer, "key_sha256", str, "signer."), "signer.key_sha256", 32).hex()
-
-
-def _decimal(text: str | None, where: str) -> int | None:
-    if text is None:
-        return None
-    if not (text.isascii() and text.isdecimal()):
-        raise CacheFormatError(f"document field {where} is not a decimal string")
-    # A cRLNumber is at most 20 octets (RFC 5280 §5.2.3), 49 decimal digits; the preprocessor
-    # refuses longer ones, so a longer number is not from a verified CRL.
-    if len(text) > 49:
-        raise CacheFormatError(f"document field {where} is longer than 20 octets")
-    return int(text)

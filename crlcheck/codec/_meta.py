@@ -2,23 +2,77 @@
 
 Version 1 (JSON) and version 2 (binary, whose header is JSON) describe a set's
 :class:`~crlcheck.revset.CRLInfo` with the same three JSON objects (docs/FORMAT.md, "Fields"), so
-they are written and read here once. The field helpers are version 1's, so both versions refuse a
-missing or mistyped field with the same message.
+they are written and read here once, together with what both readers check first (a JSON object
+of a known format name, ``generator`` and ``generated_at``) and the field helpers, so both
+versions refuse a missing or mistyped field with the same message.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import re
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from crlcheck._time import format_utc
-from crlcheck.codec._json import _b64, _decimal, _field, _hex, _section, _signer_key, _time
 from crlcheck.crl import MAX_CRL_NUMBER
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import CRLInfo
 
-__all__ = ["info_sections", "read_info"]
+__all__ = [
+    "DELTA_FORMAT_NAME",
+    "FORMAT_NAME",
+    "info_sections",
+    "parse_object",
+    "read_info",
+    "read_provenance",
+]
+
+FORMAT_NAME = "crlcheck.revocation-set"
+# A delta CRL's document: the same layout plus crl.delta_base, under another name so that a
+# reader that does not know deltas refuses it instead of taking it for a complete CRL.
+DELTA_FORMAT_NAME = "crlcheck.delta-revocation-set"
+
+
+def parse_object(data: bytes, what: str) -> tuple[dict[str, Any], bool]:
+    """Parse a document (or a binary document's header) as a JSON object of a known format.
+
+    Args:
+        data: The JSON bytes.
+        what: What they are, for messages (``"document"``, ``"document header"``).
+
+    Returns:
+        The object, and whether it is a delta CRL's document (its ``format`` name).
+
+    Raises:
+        CacheFormatError: Not JSON, not an object, or not a crlcheck revocation-set document.
+    """
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise CacheFormatError(f"{what} is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise CacheFormatError(f"{what} is not a JSON object")
+    kind = doc.get("format")
+    if kind not in (FORMAT_NAME, DELTA_FORMAT_NAME):
+        raise CacheFormatError("not a crlcheck revocation-set document")
+    return doc, kind == DELTA_FORMAT_NAME
+
+
+def read_provenance(doc: dict[str, Any]) -> None:
+    """Check ``generator`` (a string) and ``generated_at`` (null or a canonical UTC time).
+
+    Raises:
+        CacheFormatError: Either is missing or malformed.
+    """
+    _field(doc, "generator", str, "")
+    generated_at = _field(doc, "generated_at", (str, type(None)), "")
+    if generated_at is not None and not _canonical_time(generated_at):
+        raise CacheFormatError("document field generated_at is not a YYYY-MM-DDTHH:MM:SSZ time")
 
 
 def info_sections(info: CRLInfo) -> dict[str, Any]:
@@ -102,3 +156,84 @@ def read_info(doc: dict[str, Any], *, delta: bool) -> CRLInfo:
     if info.next_update < info.this_update:
         raise CacheFormatError("crl.next_update is before crl.this_update")
     return info
+
+
+def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if name not in obj:
+        raise CacheFormatError(f"document field {where}{name} is missing")
+    value = obj[name]
+    # bool is an int subclass; never accept it where a number is expected.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise CacheFormatError(f"document field {where}{name} has the wrong type")
+    return value
+
+
+def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value: dict[str, Any] = _field(doc, name, dict, "")
+    return value
+
+
+def _b64(text: str, where: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CacheFormatError(f"document field {where} is not valid base64") from exc
+
+
+def _hex(text: str, where: str, size: int | None = None) -> bytes:
+    try:
+        value = bytes.fromhex(text)
+    except ValueError as exc:
+        raise CacheFormatError(f"document field {where} is not hex") from exc
+    if size is not None and len(value) != size:
+        raise CacheFormatError(f"document field {where} has the wrong length")
+    return value
+
+
+# The canonical form dump() writes, read without strptime: the first strptime call of a
+# process imports and compiles _strptime's machinery (~3 ms of every authorizer cold start).
+_CANONICAL_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
+
+
+def _time(text: str, where: str) -> datetime:
+    try:
+        match = _CANONICAL_TIME.fullmatch(text)
+        if match is not None:  # Same result as strptime below, which parses anything else.
+            year, month, day, hour, minute, second = map(int, match.groups())
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        value = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError as exc:
+        raise CacheFormatError(f"document field {where} is not a UTC timestamp") from exc
+    return value.replace(tzinfo=UTC)
+
+
+def _canonical_time(text: str) -> bool:
+    """True if ``text`` is a valid time in exactly the form :func:`format_utc` writes."""
+    match = _CANONICAL_TIME.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = map(int, match.groups())
+    try:
+        datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return False
+    return True
+
+
+def _signer_key(signer: dict[str, Any]) -> str | None:
+    """``signer.key_sha256``: written since crlcheck 0.2; documents from before lack it."""
+    if signer.get("key_sha256") is None:
+        return None
+    return _hex(_field(signer, "key_sha256", str, "signer."), "signer.key_sha256", 32).hex()
+
+
+def _decimal(text: str | None, where: str) -> int | None:
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdecimal()):
+        raise CacheFormatError(f"document field {where} is not a decimal string")
+    # A cRLNumber is at most 20 octets (RFC 5280 §5.2.3), 49 decimal digits; the preprocessor
+    # refuses longer ones, so a longer number is not from a verified CRL.
+    if len(text) > 49:
+        raise CacheFormatError(f"document field {where} is longer than 20 octets")
+    return int(text)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from crlcheck import _entries as entries_module
 from crlcheck import revset as revset_module
-from crlcheck.codec import _json as document_module
+from crlcheck.codec import _meta as document_module
 from crlcheck.errors import CacheFormatError
 from crlcheck.revset import CRLInfo, RevocationSet, keys_increasing
 from crlcheck.serial import encode_serial

@@ -36,7 +36,7 @@ def test_decide_with_a_naive_now_is_a_deny(far_ca: CA) -> None:
 
 def test_years_below_1000_are_written_so_that_they_read_back() -> None:
     from crlcheck._time import format_utc
-    from crlcheck.codec import _json as document
+    from crlcheck.codec import _meta as document
 
     ancient = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
     text = format_utc(ancient)
