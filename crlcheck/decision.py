@@ -242,9 +242,10 @@ def _decide(
 ) -> Decision:
     cert, serial, issuer_der = subject
     covering = [s for s in sets if s.info.issuer_der == issuer_der and s.covers_scope(cert)]
-    completes = covering if len(covering) == 1 else [s for s in covering if not s.info.is_delta]
-    if completes and completes[0].info.delta_base is not None:
-        completes = []
+    if len(covering) == 1:  # The usual case, without building a list.
+        completes = [] if covering[0].info.is_delta else covering
+    else:
+        completes = [s for s in covering if not s.info.is_delta]
     if not completes:
         # A delta CRL never decides alone (RFC 5280 §5.2.4: it only lists changes to a base).
         return Decision(
