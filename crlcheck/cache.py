@@ -518,6 +518,7 @@ class CatalogCache:
         self._catalog_etag: str | None = None
         self._attempted: float | None = None
         self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._held_bytes = 0  # The sum of the held sizes, kept so a request need not add them.
         # key -> (ETag, time) of a body that did not load: not downloaded again for
         # BAD_BODY_RETRY_SECONDS, as in RevocationCache.
         self._bad: dict[str, tuple[str, float]] = {}
@@ -530,7 +531,7 @@ class CatalogCache:
 
     def held_bytes(self) -> int:
         """The memory the loaded sets hold (estimated)."""
-        return sum(h.size for h in self._held.values())
+        return self._held_bytes
 
     def sets(self) -> tuple[RevocationSet, ...]:
         """Every loaded set (most recently used last)."""
@@ -655,14 +656,16 @@ class CatalogCache:
             return held, _failure(key, exc, kept=held is not None, stage="load")
         self._bad.pop(key, None)
         new = _Held(revset, result.etag, revset.size_bytes())
+        self._held_bytes += new.size - (held.size if held is not None else 0)
         self._held[key] = new
         return new, None
 
     def _evict(self, *, keep: set[str]) -> None:
-        total = self.held_bytes()
+        if self._held_bytes <= self.max_bytes:
+            return
         for key in list(self._held):
-            if total <= self.max_bytes:
+            if self._held_bytes <= self.max_bytes:
                 break
             if key in keep:
                 continue
-            total -= self._held.pop(key).size
+            self._held_bytes -= self._held.pop(key).size

@@ -63,6 +63,7 @@ def test_least_recently_used_sets_are_evicted_above_the_budget(
         assert len(sets) == 1  # The set a request needs is never evicted during it.
     assert len(cache.sets()) == 1
     assert cache.sets()[0].info.issuer == cas[2].name.rfc4514_string()
+    assert cache.held_bytes() == sum(s.size_bytes() for s in cache.sets())
 
 
 def test_a_changed_document_is_read_again_and_a_failed_read_keeps_the_set(
