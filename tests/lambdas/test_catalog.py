@@ -195,6 +195,24 @@ def test_without_a_catalog_a_cold_start_denies_and_a_warm_one_keeps_serving(
     assert authorize(warm, leaf(ca, 5, 0x9502)) == ("Deny", "store_unavailable")
 
 
+def preprocess_concurrently(versions: dict[int, str]) -> list[BaseException]:
+    """Run one preprocessor invocation per uploaded partition CRL, all at once; their errors."""
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            preprocessor_lambda().handler(s3_event((BUCKET, crl_key(n), versions[n])), None)
+        except BaseException as exc:  # Returned to the test.
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in versions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
 @pytest.fixture
 def atomic_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """S3's conditional PutObject is atomic; moto's in-process one is not under threads (two
@@ -225,20 +243,7 @@ def test_concurrent_preprocessors_lose_no_catalog_entry(
         n: s3.put_object(Bucket=BUCKET, Key=crl_key(n), Body=crl)["VersionId"]
         for n, crl in crls.items()
     }
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            preprocessor_lambda().handler(s3_event((BUCKET, crl_key(n), versions[n])), None)
-        except BaseException as exc:  # Reported below.
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in crls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert preprocess_concurrently(versions) == []
     body = s3.get_object(Bucket=BUCKET, Key=catalog_key(PREFIX))["Body"].read()
     assert sorted(load_catalog(body).entries) == sorted(doc_key(n) for n in crls)
 
@@ -271,20 +276,7 @@ def test_a_lost_catalog_race_is_retried_from_a_fresh_read(
         return found
 
     monkeypatch.setattr(module, "read_document", read_document)
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            preprocessor_lambda().handler(s3_event((BUCKET, crl_key(n), versions[n])), None)
-        except BaseException as exc:  # Reported below.
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in versions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert preprocess_concurrently(versions) == []
     assert atomic_writes.count(catalog_key(PREFIX)) == 3  # One write lost, and was retried.
     body = s3.get_object(Bucket=BUCKET, Key=catalog_key(PREFIX))["Body"].read()
     assert sorted(load_catalog(body).entries) == [doc_key(1), doc_key(2)]
